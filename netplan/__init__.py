@@ -1,0 +1,63 @@
+"""netplan: plan diagnostic-imaging networks by road drive time, capacity and tracer supply."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import settings as settings
+from ._errors import (
+    DataError as DataError,
+)
+from ._errors import (
+    InfeasibleError as InfeasibleError,
+)
+from ._errors import (
+    NetplanError as NetplanError,
+)
+from ._errors import (
+    NetworkError as NetworkError,
+)
+from ._errors import (
+    ScenarioError as ScenarioError,
+)
+from ._errors import (
+    SolverError as SolverError,
+)
+from ._errors import (
+    ValidationError as ValidationError,
+)
+
+try:
+    __version__ = version("netplan")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+# Modules are imported lazily so `import netplan` stays fast and a notebook that only
+# needs the data layer does not pay for solvers or folium.
+_MODULES = {
+    "data",
+    "network",
+    "traveltime",
+    "isochrones",
+    "demand",
+    "sites",
+    "capacity",
+    "optimise",
+    "scenario",
+    "report",
+    "plot",
+    "maps",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in {"Scenario", "ScenarioResult"}:
+        from . import scenario
+
+        return getattr(scenario, name)
+    msg = f"module 'netplan' has no attribute {name!r}"
+    raise AttributeError(msg)

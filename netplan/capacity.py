@@ -1,0 +1,445 @@
+"""Capacity, turnaround and tracer supply of a placement.
+
+Three questions a commissioner asks of a placement, answered from its per-site table:
+
+* **Utilisation**: assigned scans per year over annual capacity (static scanners plus
+  mobile visit days).
+* **Turnaround** (:func:`turnaround`): the share of patients whose referral-to-results time
+  is within 5 and within 7 working days, from an Erlang C (M/M/c) queue per site.
+* **Tracer supply** (:func:`tracer_supply`): 18F doses per day each cyclotron must make for
+  the sites it serves, the activity it must dispatch once decay during delivery is allowed
+  for, and the extra load it carries as the back-up of another cyclotron.
+
+Queueing model (documented assumption)
+--------------------------------------
+A site is an M/M/c queue measured in *working days*. Each daily scan slot is a server that
+completes one patient per working day, so the number of servers is the site's slots per
+working day::
+
+    c = floor(static_scanners x scans_per_static_day
+              + mobile_days_per_week x scans_per_mobile_day / 5)
+
+and patients arrive at ``lambda = assigned_scans_per_year / working_days_per_year`` per
+working day. The Erlang C formula gives the probability ``C(c, a)`` that a patient waits
+(``a = lambda``, the offered load in slots) and the waiting-time distribution
+``P(W > t) = C(c, a) * exp(-(c - a) * t)``. Turnaround adds fixed working days that do not
+queue (booking the patient and reporting the scan; 2 + 2 days by default, after the
+InHealth PET-CT South guide: "2 days to contact the patient ... 2 days scan -> report";
+abcdocz.com/doc/202606/how-to-use-the-service). The share within ``D`` working days is
+``P(W <= D - fixed_days)``. The 5-day figure is comparable with Alliance Medical's target
+of 5 days for 75 % of cases (alliancemedical.co.uk/case-study/nhs-trusts) and the 7-day
+figure with the 67 % -> 97 % reported for its first two years (theparliamentaryreview.co.uk).
+The model ignores the day-of-week pattern of mobile visits: it is an estimate, not a
+booking simulation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ValidationError
+
+logger = logging.getLogger(__name__)
+
+#: 18F half-life in minutes (NIST: 1.8288 h = 109.73 min; DOMAIN.md section 4).
+F18_HALF_LIFE_MINUTES = 109.73
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """Inputs of the turnaround model (see the module docstring).
+
+    Parameters
+    ----------
+    working_days_per_year
+        Working days over which annual demand arrives.
+    fixed_days
+        Working days of the turnaround that do not queue (contacting the patient plus
+        reporting the scan).
+    targets_days
+        Turnaround thresholds reported, in working days.
+    """
+
+    working_days_per_year: float = 250.0
+    fixed_days: float = 4.0
+    targets_days: tuple[float, ...] = (5.0, 7.0)
+
+
+def erlang_b(servers: int, offered_load: float) -> float:
+    """Erlang B blocking probability, by the stable recursion.
+
+    Parameters
+    ----------
+    servers
+        Number of servers ``c`` (>= 0).
+    offered_load
+        Offered load ``a = lambda / mu`` in erlangs (>= 0).
+
+    Returns
+    -------
+    float
+        ``B(c, a)``.
+
+    Examples
+    --------
+    >>> round(erlang_b(2, 1.0), 6)
+    0.2
+    """
+    if servers < 0 or offered_load < 0:
+        msg = f"erlang_b needs servers >= 0 and load >= 0, got {servers} and {offered_load}"
+        raise ValidationError(msg)
+    b = 1.0
+    for k in range(1, int(servers) + 1):
+        b = offered_load * b / (k + offered_load * b)
+    return b
+
+
+def erlang_c(servers: int, offered_load: float) -> float:
+    """Erlang C: the probability that an arriving patient has to wait.
+
+    Parameters
+    ----------
+    servers
+        Number of servers ``c`` (>= 1).
+    offered_load
+        Offered load ``a = lambda / mu`` in erlangs.
+
+    Returns
+    -------
+    float
+        ``C(c, a)``; 1.0 when the queue is unstable (``a >= c``).
+
+    Examples
+    --------
+    Two servers with one erlang: ``C = (1/2 * 2) / (1 + 1 + 1) = 1/3``.
+
+    >>> round(erlang_c(2, 1.0), 6)
+    0.333333
+    """
+    if servers < 1:
+        return 1.0
+    if offered_load >= servers:
+        return 1.0
+    if offered_load <= 0:
+        return 0.0
+    b = erlang_b(servers, offered_load)
+    return servers * b / (servers - offered_load * (1.0 - b))
+
+
+def share_within(
+    servers: int, arrivals_per_day: float, wait_days: float, *, service_per_day: float = 1.0
+) -> float:
+    """Probability that the M/M/c queueing wait is at most ``wait_days``.
+
+    Parameters
+    ----------
+    servers
+        Number of servers ``c``.
+    arrivals_per_day
+        Arrival rate ``lambda`` per working day.
+    wait_days
+        Allowed wait in working days (negative -> 0.0).
+    service_per_day
+        Service rate ``mu`` per server per working day.
+
+    Returns
+    -------
+    float
+        ``1 - C(c, a) exp(-(c mu - lambda) t)``; 0.0 for an unstable queue.
+
+    Examples
+    --------
+    >>> round(share_within(2, 1.0, 1.0), 6)  # 1 - exp(-1)/3
+    0.877374
+    """
+    if wait_days < 0:
+        return 0.0
+    if arrivals_per_day <= 0:
+        return 1.0
+    if servers < 1:
+        return 0.0
+    a = arrivals_per_day / service_per_day
+    if a >= servers:
+        return 0.0
+    c_wait = erlang_c(servers, a)
+    return float(1.0 - c_wait * math.exp(-(servers * service_per_day - arrivals_per_day) * wait_days))
+
+
+def slots_per_day(
+    static_scanners: float,
+    mobile_days_per_week: float,
+    *,
+    scans_per_static_day: float,
+    scans_per_mobile_day: float,
+) -> int:
+    """Scan slots per working day at a site (the servers of its queue), floored."""
+    slots = static_scanners * scans_per_static_day + mobile_days_per_week * scans_per_mobile_day / 5.0
+    return int(math.floor(slots + 1e-9))
+
+
+def turnaround(
+    sites: pd.DataFrame,
+    *,
+    scans_per_static_day: float,
+    scans_per_mobile_day: float,
+    settings: QueueSettings | None = None,
+) -> pd.DataFrame:
+    """Turnaround estimate per site from an Erlang C queue.
+
+    Parameters
+    ----------
+    sites
+        One row per site with columns ``site_id``, ``static_scanners``,
+        ``mobile_days_per_week`` and ``assigned_scans_per_year``.
+    scans_per_static_day, scans_per_mobile_day
+        Scans per working day of a static scanner and per mobile visit day.
+    settings
+        Queue settings; defaults to :class:`QueueSettings`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id, slots_per_day, arrivals_per_day, slot_utilisation, p_wait,
+        mean_wait_days, within_5_days, within_7_days`` (one ``within_<D>_days`` column
+        per target). Sites with no demand get NaN waits and shares of 1.
+
+    Raises
+    ------
+    ValidationError
+        When a column is missing.
+    """
+    settings = settings or QueueSettings()
+    need = ["site_id", "static_scanners", "mobile_days_per_week", "assigned_scans_per_year"]
+    missing = [c for c in need if c not in sites.columns]
+    if missing:
+        msg = f"turnaround: site table lacks columns {missing}; it needs {need}"
+        raise ValidationError(msg)
+    rows = []
+    for rec in sites[need].itertuples(index=False):
+        c = slots_per_day(
+            float(rec.static_scanners),
+            float(rec.mobile_days_per_week),
+            scans_per_static_day=scans_per_static_day,
+            scans_per_mobile_day=scans_per_mobile_day,
+        )
+        lam = float(rec.assigned_scans_per_year) / settings.working_days_per_year
+        row: dict[str, object] = {
+            "site_id": rec.site_id,
+            "slots_per_day": c,
+            "arrivals_per_day": lam,
+            "slot_utilisation": lam / c if c > 0 else (math.inf if lam > 0 else 0.0),
+        }
+        if lam > 0 and c > 0 and lam < c:
+            p_wait = erlang_c(c, lam)
+            row["p_wait"] = p_wait
+            row["mean_wait_days"] = p_wait / (c - lam)
+        elif lam > 0:
+            row["p_wait"] = 1.0
+            row["mean_wait_days"] = math.inf
+        else:
+            row["p_wait"] = 0.0
+            row["mean_wait_days"] = 0.0
+        for days in settings.targets_days:
+            row[f"within_{days:g}_days"] = share_within(c, lam, days - settings.fixed_days)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        cols = ["site_id", "slots_per_day", "arrivals_per_day", "slot_utilisation", "p_wait",
+                "mean_wait_days", *[f"within_{d:g}_days" for d in settings.targets_days]]
+        out = pd.DataFrame(columns=cols)
+    return out
+
+
+def network_share_within(turn: pd.DataFrame, weights: pd.Series, column: str) -> float:
+    """Demand-weighted national share of a ``within_<D>_days`` column."""
+    w = weights.reindex(turn["site_id"]).fillna(0.0).to_numpy(dtype=float)
+    v = turn[column].to_numpy(dtype=float)
+    if w.sum() <= 0:
+        return float("nan")
+    return float(np.sum(w * v) / w.sum())
+
+
+def utilisation(
+    sites: pd.DataFrame,
+    *,
+    scans_per_static_day: float,
+    scans_per_mobile_day: float,
+    working_days_per_year: float,
+    mobile_weeks_per_year: float | None = None,
+) -> pd.DataFrame:
+    """Annual capacity and utilisation per site.
+
+    Parameters
+    ----------
+    sites
+        Columns ``site_id``, ``static_scanners``, ``mobile_days_per_week``,
+        ``assigned_scans_per_year``.
+    scans_per_static_day, scans_per_mobile_day
+        Throughput per static scanner working day and per mobile visit day.
+    working_days_per_year
+        Working days of a static scanner per year.
+    mobile_weeks_per_year
+        Weeks a year mobile visits run (default ``working_days_per_year / 5``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id, capacity_scans_per_year, utilisation`` (assigned / capacity; NaN when
+        the site has no capacity).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"site_id": ["a"], "static_scanners": [1],
+    ...                    "mobile_days_per_week": [2], "assigned_scans_per_year": [4500]})
+    >>> utilisation(df, scans_per_static_day=20, scans_per_mobile_day=10,
+    ...             working_days_per_year=250).iloc[0].tolist()
+    ['a', 6000.0, 0.75]
+    """
+    weeks = working_days_per_year / 5.0 if mobile_weeks_per_year is None else mobile_weeks_per_year
+    cap = (
+        sites["static_scanners"].astype(float) * scans_per_static_day * working_days_per_year
+        + sites["mobile_days_per_week"].astype(float) * scans_per_mobile_day * weeks
+    )
+    assigned = sites["assigned_scans_per_year"].astype(float)
+    util = assigned / cap.where(cap > 0)
+    return pd.DataFrame(
+        {"site_id": sites["site_id"].to_numpy(), "capacity_scans_per_year": cap.to_numpy(),
+         "utilisation": util.to_numpy()}
+    )
+
+
+def decay_factor(minutes: float | np.ndarray, *, half_life_minutes: float = F18_HALF_LIFE_MINUTES):
+    """Activity to dispatch per unit injected after ``minutes`` of decay: ``2**(t/T)``.
+
+    Kept here as a fallback; :func:`tracer_supply` prefers ``netplan.tracer.decay_factor``.
+
+    Examples
+    --------
+    >>> round(float(decay_factor(60.0)), 2)
+    1.46
+    """
+    return np.power(2.0, np.asarray(minutes, dtype=float) / half_life_minutes)
+
+
+def _decay(minutes: np.ndarray) -> np.ndarray:
+    try:
+        from . import tracer
+    except ImportError:  # pragma: no cover - tracer.py is written in parallel
+        return decay_factor(minutes)
+    return np.asarray([float(tracer.decay_factor(float(m))) for m in minutes], dtype=float)
+
+
+def nearest_cyclotrons(
+    od: pd.DataFrame, *, primary_minutes: float, backup_minutes: float
+) -> pd.DataFrame:
+    """Primary and back-up cyclotron of each site from a cyclotron -> site drive table.
+
+    Parameters
+    ----------
+    od
+        Long form ``origin_id`` (cyclotron), ``destination_id`` (site), ``minutes``.
+    primary_minutes, backup_minutes
+        Delivery limits for the primary and the back-up supplier.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id, primary_cyclotron, primary_minutes, backup_cyclotron, backup_minutes``;
+        empty strings and NaN where no cyclotron is within the limit. Ties break by id.
+    """
+    rows = []
+    if od.empty:
+        return pd.DataFrame(columns=["site_id", "primary_cyclotron", "primary_minutes",
+                                     "backup_cyclotron", "backup_minutes"])
+    ordered = od.sort_values(["destination_id", "minutes", "origin_id"], kind="mergesort")
+    for site_id, grp in ordered.groupby("destination_id", sort=True):
+        first = grp.iloc[0]
+        row = {"site_id": site_id, "primary_cyclotron": "", "primary_minutes": np.nan,
+               "backup_cyclotron": "", "backup_minutes": np.nan}
+        if first["minutes"] <= primary_minutes:
+            row["primary_cyclotron"] = str(first["origin_id"])
+            row["primary_minutes"] = float(first["minutes"])
+            if len(grp) > 1 and grp.iloc[1]["minutes"] <= backup_minutes:
+                row["backup_cyclotron"] = str(grp.iloc[1]["origin_id"])
+                row["backup_minutes"] = float(grp.iloc[1]["minutes"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def tracer_supply(
+    sites: pd.DataFrame,
+    *,
+    cyclotron_ids: Iterable[str],
+    doses_per_scan: float = 1.0,
+    working_days_per_year: float,
+    injected_mbq: float,
+    uptake_wait_minutes: float = 0.0,
+    capacity_doses_per_day: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Doses per day and decay-adjusted activity each cyclotron must dispatch.
+
+    Parameters
+    ----------
+    sites
+        One row per open site with ``site_id``, ``assigned_scans_per_year``,
+        ``primary_cyclotron``, ``primary_minutes``, ``backup_cyclotron``,
+        ``backup_minutes``.
+    cyclotron_ids
+        Every cyclotron in the scenario (each gets a row, even when idle).
+    doses_per_scan
+        Unit doses per scan (1 for FDG).
+    working_days_per_year
+        Days a year on which doses are made.
+    injected_mbq
+        Activity injected per patient (MBq).
+    uptake_wait_minutes
+        Minutes between delivery and injection, decayed too.
+    capacity_doses_per_day
+        Optional daily production capacity by cyclotron id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cyclotron_id, sites_primary, doses_per_day, mean_delivery_minutes,
+        max_delivery_minutes, activity_gbq_per_day, sites_backup, backup_doses_per_day,
+        backup_activity_gbq_per_day, capacity_doses_per_day, load_with_backup`` where
+        ``load_with_backup`` is (own + back-up doses) / capacity.
+    """
+    capacity_doses_per_day = dict(capacity_doses_per_day or {})
+    df = sites.copy()
+    doses = df["assigned_scans_per_year"].astype(float) * doses_per_scan / working_days_per_year
+    df["doses_per_day"] = doses
+    prim = df["primary_minutes"].astype(float).fillna(0.0).to_numpy()
+    back = df["backup_minutes"].astype(float).fillna(0.0).to_numpy()
+    df["activity_primary_gbq"] = doses * injected_mbq * _decay(prim + uptake_wait_minutes) / 1000.0
+    df["activity_backup_gbq"] = doses * injected_mbq * _decay(back + uptake_wait_minutes) / 1000.0
+    rows = []
+    for cid in cyclotron_ids:
+        cid = str(cid)
+        p = df[df["primary_cyclotron"].astype(str) == cid]
+        b = df[df["backup_cyclotron"].astype(str) == cid]
+        own = float(p["doses_per_day"].sum())
+        backup = float(b["doses_per_day"].sum())
+        cap = capacity_doses_per_day.get(cid)
+        w = p["doses_per_day"].to_numpy(dtype=float)
+        mins = p["primary_minutes"].astype(float).to_numpy()
+        rows.append({
+            "cyclotron_id": cid,
+            "sites_primary": len(p),
+            "doses_per_day": own,
+            "mean_delivery_minutes": float(np.sum(w * mins) / w.sum()) if w.sum() > 0 else np.nan,
+            "max_delivery_minutes": float(mins.max()) if len(mins) else np.nan,
+            "activity_gbq_per_day": float(p["activity_primary_gbq"].sum()),
+            "sites_backup": len(b),
+            "backup_doses_per_day": backup,
+            "backup_activity_gbq_per_day": float(b["activity_backup_gbq"].sum()),
+            "capacity_doses_per_day": float(cap) if cap is not None else np.nan,
+            "load_with_backup": (own + backup) / float(cap) if cap else np.nan,
+        })
+    return pd.DataFrame(rows)
