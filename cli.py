@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    saved_mirror = settings.data_mirror
     if getattr(args, "mirror", None) is not None:
         settings.data_mirror = args.mirror
     try:
@@ -105,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except netplan.NetplanError as exc:
         print(f"netplan: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        settings.data_mirror = saved_mirror
 
 
 if __name__ == "__main__":
