@@ -195,9 +195,12 @@ def test_other_loaders() -> None:
 def test_point_validation_table(frame: pd.DataFrame, match: str) -> None:
     from netplan._validate import check_lonlat, check_unique
 
-    with pytest.raises(netplan.ValidationError, match=match):
+    def check() -> None:
         check_unique(frame, "id", source="points.csv")
         check_lonlat(frame, source="points.csv", id_column="id")
+
+    with pytest.raises(netplan.ValidationError, match=match):
+        check()
 
 
 def test_data_cli_fetch_and_list(capsys: pytest.CaptureFixture[str], private_cache: Path) -> None:
