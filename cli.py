@@ -64,13 +64,169 @@ def _register_data(sub: argparse._SubParsersAction) -> None:
 
 # ----------------------------------------------------------------- traveltimes / isochrones
 # (network commands are registered here)
+def _read_points(path: Path) -> object:
+    import pandas as pd
+
+    from netplan._errors import ValidationError
+
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        msg = f"cannot read {path}: {exc}; give a CSV with columns id, lon, lat (WGS84)."
+        raise ValidationError(msg) from exc
+
+
+def _cmd_traveltimes(args: argparse.Namespace) -> int:
+    from netplan import network, traveltime
+
+    G = network.graph_from_name(args.network)
+    od = traveltime.od_matrix(G, _read_points(args.origins), _read_points(args.destinations),
+                              max_minutes=args.max_minutes, on_outside=args.on_outside)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    od.to_csv(tmp, index=False, float_format="%.3f")
+    tmp.replace(args.out)
+    print(f"{len(od):,} origin-destination pairs written to {args.out}")
+    return 0
+
+
+def _cmd_isochrones(args: argparse.Namespace) -> int:
+    from netplan import isochrones, network
+
+    G = network.graph_from_name(args.network)
+    minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
+    gdf = isochrones.isochrones(G, _read_points(args.sites), minutes=minutes,
+                                buffer_m=args.buffer_m, simplify_m=args.simplify_m)
+    isochrones.to_file(gdf, args.out)
+    print(f"{len(gdf)} isochrone(s) written to {args.out}")
+    return 0
+
+
+def _register_network(sub: argparse._SubParsersAction) -> None:
+    net_help = "england-major-roads (default), rutland, leeds or an .osm.pbf/.osm file"
+    p = sub.add_parser("traveltimes", help="drive-time table between two point CSVs")
+    p.add_argument("--network", default="england-major-roads", help=net_help)
+    p.add_argument("--origins", type=Path, required=True, help="CSV with id, lon, lat")
+    p.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
+    p.add_argument("--out", type=Path, required=True, help="output CSV (long form)")
+    p.add_argument("--max-minutes", type=float, default=None, help="keep pairs within M minutes")
+    p.add_argument("--on-outside", choices=["raise", "warn", "drop"], default="raise",
+                   help="points outside the network: fail (default), keep or drop them")
+    _add_mirror(p)
+    p.set_defaults(func=_cmd_traveltimes)
+    q = sub.add_parser("isochrones", help="reachable-area polygons around sites")
+    q.add_argument("--network", default="england-major-roads", help=net_help)
+    q.add_argument("--sites", type=Path, required=True, help="CSV with id, lon, lat")
+    q.add_argument("--minutes", default="30,45,60", help="thresholds, e.g. 30,60")
+    q.add_argument("--buffer-m", type=float, default=100.0, help="corridor half-width (m)")
+    q.add_argument("--simplify-m", type=float, default=50.0, help="simplify tolerance (m)")
+    q.add_argument("--out", type=Path, required=True, help=".geojson, .gpkg or .fgb")
+    _add_mirror(q)
+    q.set_defaults(func=_cmd_isochrones)
 
 
 # ------------------------------------------------------------- run / compare / sweep
 # (scenario commands are registered here)
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars on stderr only for a terminal or with -v."""
+    return bool(args.verbose) or sys.stderr.isatty()
 
 
-_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_register_data]
+def _print_paths(paths: dict[str, Path], keys: Sequence[str]) -> None:
+    for key in keys:
+        if key in paths:
+            print(f"{key}: {paths[key]}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from netplan import report
+    from netplan.scenario import Scenario
+
+    scenario = Scenario.from_yaml(args.scenario)
+    report.check_output_folder(args.out, force=args.force)
+    result = scenario.run(progress=_progress(args))
+    paths = result.to_folder(args.out, force=args.force)
+    print(result)
+    print(f"outputs in {args.out}")
+    _print_paths(paths, ["report", "map"])
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from netplan import report
+    from netplan.scenario import Scenario
+
+    scenarios = [Scenario.from_yaml(path) for path in args.scenarios]  # validate all first
+    report.check_output_folder(args.out, force=args.force)
+    results = [s.run(progress=_progress(args)) for s in scenarios]
+    paths = report.write_comparison(results, args.out, force=args.force)
+    print(report.compare(results)[["share_within_standard", "annual_cost_gbp",
+                                   "cost_per_scan_change"]].to_string())
+    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(("/report", "/map")))])
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from netplan import report
+    from netplan.scenario import Scenario, sweep_variants
+
+    variants = sweep_variants(Scenario.from_yaml(args.scenario), args.set)
+    report.check_output_folder(args.out, force=args.force)
+    results = [v.run(progress=_progress(args)) for v in variants]
+    paths = report.write_comparison(results, args.out, force=args.force,
+                                    title=f"Sweep of {args.scenario.name}")
+    print(report.compare(results)[["share_within_standard", "annual_cost_gbp",
+                                   "cost_per_scan_change"]].to_string())
+    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(("/report", "/map")))])
+    return 0
+
+
+def _register_scenarios(sub: argparse._SubParsersAction) -> None:
+    force_help = "replace DIR even if it exists and was not written by netplan"
+    p = sub.add_parser(
+        "run", help="run one scenario: capacity report, map and tables",
+        description="Run a scenario file and write report.html, map.html, CSV/XLSX tables, "
+        "a GeoPackage and the resolved scenario into DIR (atomically).",
+        epilog="example: netplan run scenarios/england.yaml --out outputs/england",
+    )
+    p.add_argument("scenario", type=Path, help="scenario YAML (see scenarios/england.yaml)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    p.add_argument("--force", action="store_true", help=force_help)
+    _add_mirror(p)
+    p.set_defaults(func=_cmd_run)
+    c = sub.add_parser(
+        "compare", help="run several scenarios and compare them side by side",
+        description="Run each scenario into DIR/<name>/ and write DIR/comparison.html "
+        "(changes against the first scenario, e.g. the contract's 18 %% saving target).",
+        epilog="example: netplan compare scenarios/mobile_led.yaml scenarios/england.yaml "
+        "--out outputs/compare",
+    )
+    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario YAMLs")
+    c.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    c.add_argument("--force", action="store_true", help=force_help)
+    _add_mirror(c)
+    c.set_defaults(func=_cmd_compare)
+    w = sub.add_parser(
+        "sweep", help="run one scenario over several values of a key and compare",
+        description="Vary scenario keys (dotted names; several --set make a grid) and compare.",
+        epilog="example: netplan sweep scenarios/england.yaml --set drive_minutes=45,60,75 "
+        "--out outputs/sweep",
+    )
+    w.add_argument("scenario", type=Path, help="base scenario YAML")
+    w.add_argument("--set", action="append", required=True, metavar="KEY=V1,V2",
+                   help="key and comma-separated values, e.g. fleet.mobile_units=0,4,8")
+    w.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    w.add_argument("--force", action="store_true", help=force_help)
+    _add_mirror(w)
+    w.set_defaults(func=_cmd_sweep)
+
+
+
+_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _register_data,
+    _register_network,
+    _register_scenarios,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,8 +16,9 @@ A site is an M/M/c queue measured in *working days*. Each daily scan slot is a s
 completes one patient per working day, so the number of servers is the site's slots per
 working day::
 
-    c = floor(static_scanners x scans_per_static_day
-              + mobile_days_per_week x scans_per_mobile_day / 5)
+    c = floor((static_scanners x scans_per_static_day x working_days_per_year
+               + mobile_days_per_week x scans_per_mobile_day x mobile_weeks_per_year)
+              / working_days_per_year)
 
 and patients arrive at ``lambda = assigned_scans_per_year / working_days_per_year`` per
 working day. The Erlang C formula gives the probability ``C(c, a)`` that a patient waits
@@ -47,10 +48,6 @@ from ._errors import ValidationError
 
 logger = logging.getLogger(__name__)
 
-#: 18F half-life in minutes (NIST: 1.8288 h = 109.73 min; DOMAIN.md section 4).
-F18_HALF_LIFE_MINUTES = 109.73
-
-
 @dataclass(frozen=True)
 class QueueSettings:
     """Inputs of the turnaround model (see the module docstring).
@@ -64,11 +61,14 @@ class QueueSettings:
         reporting the scan).
     targets_days
         Turnaround thresholds reported, in working days.
+    mobile_weeks_per_year
+        Weeks a year mobile units visit (default ``working_days_per_year / 5``).
     """
 
     working_days_per_year: float = 250.0
     fixed_days: float = 4.0
     targets_days: tuple[float, ...] = (5.0, 7.0)
+    mobile_weeks_per_year: float | None = None
 
 
 def erlang_b(servers: int, offered_load: float) -> float:
@@ -168,7 +168,8 @@ def share_within(
     if a >= servers:
         return 0.0
     c_wait = erlang_c(servers, a)
-    return float(1.0 - c_wait * math.exp(-(servers * service_per_day - arrivals_per_day) * wait_days))
+    rate = servers * service_per_day - arrivals_per_day
+    return float(1.0 - c_wait * math.exp(-rate * wait_days))
 
 
 def slots_per_day(
@@ -177,10 +178,24 @@ def slots_per_day(
     *,
     scans_per_static_day: float,
     scans_per_mobile_day: float,
+    working_days_per_year: float = 250.0,
+    mobile_weeks_per_year: float | None = None,
 ) -> int:
-    """Scan slots per working day at a site (the servers of its queue), floored."""
-    slots = static_scanners * scans_per_static_day + mobile_days_per_week * scans_per_mobile_day / 5.0
-    return int(math.floor(slots + 1e-9))
+    """Scan slots per working day at a site (the servers of its queue), floored.
+
+    Annual capacity (static scanner days plus mobile visit days) spread over the working
+    days of the year, so static and mobile capacity count the same way as in
+    :func:`utilisation`.
+
+    Examples
+    --------
+    >>> slots_per_day(1, 2, scans_per_static_day=20, scans_per_mobile_day=10)
+    24
+    """
+    weeks = working_days_per_year / 5.0 if mobile_weeks_per_year is None else mobile_weeks_per_year
+    annual = (static_scanners * scans_per_static_day * working_days_per_year
+              + mobile_days_per_week * scans_per_mobile_day * weeks)
+    return math.floor(annual / working_days_per_year + 1e-9)
 
 
 def turnaround(
@@ -227,6 +242,8 @@ def turnaround(
             float(rec.mobile_days_per_week),
             scans_per_static_day=scans_per_static_day,
             scans_per_mobile_day=scans_per_mobile_day,
+            working_days_per_year=settings.working_days_per_year,
+            mobile_weeks_per_year=settings.mobile_weeks_per_year,
         )
         lam = float(rec.assigned_scans_per_year) / settings.working_days_per_year
         row: dict[str, object] = {
@@ -314,25 +331,11 @@ def utilisation(
     )
 
 
-def decay_factor(minutes: float | np.ndarray, *, half_life_minutes: float = F18_HALF_LIFE_MINUTES):
-    """Activity to dispatch per unit injected after ``minutes`` of decay: ``2**(t/T)``.
-
-    Kept here as a fallback; :func:`tracer_supply` prefers ``netplan.tracer.decay_factor``.
-
-    Examples
-    --------
-    >>> round(float(decay_factor(60.0)), 2)
-    1.46
-    """
-    return np.power(2.0, np.asarray(minutes, dtype=float) / half_life_minutes)
-
-
 def _decay(minutes: np.ndarray) -> np.ndarray:
-    try:
-        from . import tracer
-    except ImportError:  # pragma: no cover - tracer.py is written in parallel
-        return decay_factor(minutes)
-    return np.asarray([float(tracer.decay_factor(float(m))) for m in minutes], dtype=float)
+    """Decay factor ``2**(t / 109.7)`` per element (:func:`netplan.tracer.decay_factor`)."""
+    from . import tracer
+
+    return np.asarray(tracer.decay_factor(np.asarray(minutes, dtype=float)), dtype=float)
 
 
 def nearest_cyclotrons(
@@ -408,8 +411,11 @@ def tracer_supply(
     pandas.DataFrame
         ``cyclotron_id, sites_primary, doses_per_day, mean_delivery_minutes,
         max_delivery_minutes, activity_gbq_per_day, sites_backup, backup_doses_per_day,
-        backup_activity_gbq_per_day, capacity_doses_per_day, load_with_backup`` where
-        ``load_with_backup`` is (own + back-up doses) / capacity.
+        backup_activity_gbq_per_day, worst_failure_doses_per_day, capacity_doses_per_day,
+        load, load_with_backup``. ``backup_doses_per_day`` sums every site it backs up (all
+        other cyclotrons down); ``worst_failure_doses_per_day`` is the largest extra load
+        when any *one* other cyclotron fails, and ``load_with_backup`` is (own + that) /
+        capacity.
     """
     capacity_doses_per_day = dict(capacity_doses_per_day or {})
     df = sites.copy()
@@ -427,6 +433,8 @@ def tracer_supply(
         own = float(p["doses_per_day"].sum())
         backup = float(b["doses_per_day"].sum())
         cap = capacity_doses_per_day.get(cid)
+        by_failed = b.groupby(b["primary_cyclotron"].astype(str))["doses_per_day"].sum()
+        worst = float(by_failed.max()) if len(by_failed) else 0.0
         w = p["doses_per_day"].to_numpy(dtype=float)
         mins = p["primary_minutes"].astype(float).to_numpy()
         rows.append({
@@ -439,7 +447,9 @@ def tracer_supply(
             "sites_backup": len(b),
             "backup_doses_per_day": backup,
             "backup_activity_gbq_per_day": float(b["activity_backup_gbq"].sum()),
+            "worst_failure_doses_per_day": worst,
             "capacity_doses_per_day": float(cap) if cap is not None else np.nan,
-            "load_with_backup": (own + backup) / float(cap) if cap else np.nan,
+            "load": own / float(cap) if cap else np.nan,
+            "load_with_backup": (own + worst) / float(cap) if cap else np.nan,
         })
     return pd.DataFrame(rows)
