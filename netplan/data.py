@@ -458,7 +458,7 @@ def load_hospitals() -> gpd.GeoDataFrame:
     # left out and named in the log; rows with coordinates are still validated strictly.
     no_coords = df["lon"].isna() & df["lat"].isna()
     if no_coords.any():
-        logger.warning(
+        logger.info(
             "%s: %d row(s) without coordinates left out: %s",
             path.name,
             int(no_coords.sum()),
