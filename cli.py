@@ -152,6 +152,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+_PER_RUN = ("/report", "/map")
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from netplan import report
     from netplan.scenario import Scenario
@@ -162,7 +165,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     paths = report.write_comparison(results, args.out, force=args.force)
     print(report.compare(results)[["share_within_standard", "annual_cost_gbp",
                                    "cost_per_scan_change"]].to_string())
-    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(("/report", "/map")))])
+    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(_PER_RUN))])
     return 0
 
 
@@ -177,7 +180,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                                     title=f"Sweep of {args.scenario.name}")
     print(report.compare(results)[["share_within_standard", "annual_cost_gbp",
                                    "cost_per_scan_change"]].to_string())
-    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(("/report", "/map")))])
+    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(_PER_RUN))])
     return 0
 
 

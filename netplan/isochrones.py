@@ -1,0 +1,194 @@
+"""Isochrones: the area from which a site is reachable by road within a time threshold.
+
+For each site and threshold the polygon is built from the *reachable edges* of the drive
+graph (not a convex hull): every edge fully within the time budget, plus the part of an
+edge that can be driven before the budget runs out, each buffered by ``buffer_m`` (EPSG:27700)
+and merged. With ``include_access`` each reached node also gets a disc whose radius is
+the distance the remaining time buys on the access leg (straight line, ``detour_factor``,
+``access_speed_kph``), which makes major-road-only graphs give areas rather than ribbons.
+Polygons are simplified (``simplify_m``) for web maps and returned in WGS84.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from . import settings
+from ._errors import ValidationError
+from .traveltime import (
+    DEFAULT_ACCESS_SPEED_KPH,
+    DEFAULT_DETOUR_FACTOR,
+    DEFAULT_MAX_SNAP_KM,
+    node_times,
+    snap,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from .network import DriveGraph
+
+logger = logging.getLogger(__name__)
+
+
+def isochrones(
+    G: DriveGraph,
+    sites: pd.DataFrame,
+    *,
+    minutes: Sequence[float] = (30, 45, 60),
+    buffer_m: float = 100.0,
+    simplify_m: float = 50.0,
+    direction: str = "to_site",
+    include_access: bool | None = None,
+    max_snap_km: float = DEFAULT_MAX_SNAP_KM,
+    detour_factor: float = DEFAULT_DETOUR_FACTOR,
+    access_speed_kph: float = DEFAULT_ACCESS_SPEED_KPH,
+) -> gpd.GeoDataFrame:
+    """Return reachable-area polygons for each site and threshold.
+
+    Parameters
+    ----------
+    G
+        The drive graph.
+    sites
+        ``id, lon, lat`` (WGS84) or a point GeoDataFrame with ``id``.
+    minutes
+        Thresholds (door-to-door minutes, the site's own access leg included).
+    buffer_m
+        Half-width of the corridor drawn around each reachable edge.
+    simplify_m
+        Douglas-Peucker tolerance for the output polygons (0 keeps every vertex).
+    direction
+        {"to_site", "from_site"}: area whose drivers reach the site within the threshold
+        (patients travelling in; the default, consistent with ``od_matrix(zones, sites)``)
+        or area reached driving out of the site.
+    include_access
+        Add access-leg discs around reached nodes (radius capped at ``max_snap_km``).
+        Default: True for ``detail="major"`` graphs, False for full-detail ones.
+    max_snap_km, detour_factor, access_speed_kph
+        As :func:`netplan.traveltime.snap`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``site_id, minutes, geometry`` (EPSG:4326), one row per site and threshold,
+        sorted by site then threshold.
+
+    Raises
+    ------
+    ValidationError
+        Bad thresholds, direction or site table.
+    NetworkError
+        Sites outside the network.
+    """
+    import geopandas as gpd
+    import shapely
+
+    thresholds = sorted({float(m) for m in minutes})
+    if not thresholds or thresholds[0] <= 0:
+        msg = f"isochrones: minutes must be positive numbers, got {list(minutes)!r}."
+        raise ValidationError(msg)
+    if direction not in {"to_site", "from_site"}:
+        msg = f"isochrones: direction must be 'to_site' or 'from_site', got {direction!r}."
+        raise ValidationError(msg)
+    if buffer_m <= 0 or simplify_m < 0:
+        msg = f"isochrones: buffer_m must be > 0 and simplify_m >= 0; got {buffer_m}, {simplify_m}."
+        raise ValidationError(msg)
+    if include_access is None:
+        include_access = G.detail == "major"
+    t0 = time.perf_counter()
+    s = snap(G, sites, max_snap_km=max_snap_km, detour_factor=detour_factor,
+             access_speed_kph=access_speed_kph, source="sites")
+    reverse = direction == "to_site"
+    # Times from (or, on the reversed graph, to) each site's node, up to the largest threshold.
+    times = node_times(G, s["node"].to_numpy(), reverse=reverse, max_minutes=thresholds[-1])
+    rows: list[dict[str, object]] = []
+    for i, site in s.iterrows():
+        t_node = times[i] + float(site["access_minutes"])
+        for T in thresholds:
+            geom = _reach_polygon(G, t_node, T, reverse=reverse, buffer_m=buffer_m,
+                                  include_access=include_access, max_snap_km=max_snap_km,
+                                  detour_factor=detour_factor,
+                                  access_speed_kph=access_speed_kph)
+            if simplify_m > 0 and not geom.is_empty:
+                geom = shapely.simplify(geom, simplify_m, preserve_topology=True)
+            rows.append({"site_id": site["id"], "minutes": T, "geometry": geom})
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.projected_crs)
+    gdf = gdf.to_crs(settings.geographic_crs)
+    logger.info("isochrones: %d site(s) x %d threshold(s), %.2f s", len(s), len(thresholds),
+                time.perf_counter() - t0)
+    return gdf
+
+
+def _reach_polygon(G: DriveGraph, t_node: np.ndarray, T: float, *, reverse: bool,
+                   buffer_m: float, include_access: bool, max_snap_km: float,
+                   detour_factor: float, access_speed_kph: float) -> object:
+    """Union of buffered reachable (part-)edges and optional access discs."""
+    import shapely
+
+    u, v, w = G.edge_u, G.edge_v, G.edge_minutes
+    # The graph end where the budget is counted from: u when driving out (from_site),
+    # v when driving in (to_site: time at a point on u->v is time(v) + remaining edge).
+    near, far = (v, u) if reverse else (u, v)
+    t_near = t_node[near]
+    ok = t_near < T
+    spare = T - t_near[ok]
+    frac = np.clip(np.divide(spare, w[ok], out=np.ones_like(spare), where=w[ok] > 0), 0, 1)
+    n0, n1 = near[ok], far[ok]
+    x0, y0 = G.x[n0], G.y[n0]
+    x1 = x0 + (G.x[n1] - x0) * frac
+    y1 = y0 + (G.y[n1] - y0) * frac
+    # A two-way street driven in full appears twice (u->v, v->u): draw it once.
+    full = frac >= 1.0
+    a, b = np.minimum(n0[full], n1[full]), np.maximum(n0[full], n1[full])
+    _, first = np.unique(a * G.n_nodes + b, return_index=True)
+    keep = np.flatnonzero(~full)
+    keep = np.concatenate([np.flatnonzero(full)[first], keep])
+    x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
+    parts = []
+    if len(x0):
+        coords = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+        lines = shapely.linestrings(coords)
+        # Buffer segments one by one and merge (much faster than buffering a multi-line).
+        parts.append(shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4)))
+    reached = np.flatnonzero(t_node <= T)
+    if include_access and len(reached):
+        radius = np.minimum((T - t_node[reached]) / 60.0 * access_speed_kph / detour_factor,
+                            max_snap_km) * 1000.0
+        big = radius > buffer_m
+        discs = shapely.buffer(shapely.points(G.x[reached[big]], G.y[reached[big]]),
+                               radius[big], quad_segs=8)
+        parts.append(shapely.union_all(discs))
+    if not parts:
+        return shapely.Polygon()
+    return shapely.union_all(parts)
+
+
+def to_file(gdf: gpd.GeoDataFrame, path: str | Path, *, driver: str | None = None) -> Path:
+    """Write isochrones to GeoJSON, GeoPackage, ... (by extension), atomically.
+
+    Raises
+    ------
+    ValidationError
+        If the extension is not one geopandas can write.
+    """
+    path = Path(path)
+    drivers = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
+    driver = driver or drivers.get(path.suffix.lower())
+    if driver is None:
+        msg = f"{path}: unknown output format; use one of {sorted(drivers)}."
+        raise ValidationError(msg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    layer = "".join(c if c.isalnum() else "_" for c in path.stem) or "isochrones"
+    gdf.to_file(tmp, driver=driver, layer=layer)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,1021 @@
+"""Drive graphs from OpenStreetMap files, Overpass (osmnx) or edge lists, with a UK speed model.
+
+Every builder returns the same compact, routable :class:`DriveGraph`: nodes with coordinates
+in EPSG:27700 (and WGS84), directed edges with length and free-flow travel time in minutes,
+and a CSR matrix (``scipy.sparse``) for fast multi-source Dijkstra in
+:mod:`netplan.traveltime`.
+
+Sources
+-------
+- :func:`graph_from_file`: ``.osm.pbf`` (pyosmium) or ``.osm``/``.osm.xml`` (osmnx).
+- :func:`graph_from_place`, :func:`graph_from_polygon`, :func:`graph_from_bbox`: Overpass
+  through osmnx (online).
+- :func:`graph_from_edge_list`: node and edge tables, e.g. the mirror's England and Wales
+  major-road network.
+- :func:`graph_from_name`: built-ins ``england-major-roads``, ``rutland``, ``leeds`` or any
+  OSM file path, cached on disk under ``settings.cache_folder/graphs``.
+
+Drivable network (as OSRM's car profile): ``highway`` in motorway, trunk, primary, secondary,
+tertiary (and their ``_link`` roads), unclassified, residential, living_street; ``service``
+optional. Ways tagged ``access``/``motor_vehicle``/``motorcar`` = no/private, ``area=yes`` or
+``oneway=reversible`` are dropped. ``oneway=yes/true/1`` keeps the drawn direction,
+``oneway=-1/reverse`` the opposite one, ``junction=roundabout/circular`` and
+``highway=motorway`` imply one-way (OSRM's ``implied_oneway``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from . import settings
+from ._errors import NetworkError, ValidationError
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from scipy.spatial import cKDTree
+
+logger = logging.getLogger(__name__)
+
+_FORMAT_VERSION = 1
+_MPH_TO_KPH = 1.609344
+_KNOT_TO_KPH = 1.852
+
+#: Free-flow speeds (km/h) by OSM highway class: OSRM car profile (Project-OSRM/osrm-backend
+#: ``profiles/car.lua`` at commit 5230a87, DOMAIN.md section 7b). ``major`` is not an OSM
+#: class: it is used by :func:`graph_from_edge_list` for the mirror's non-motorway major roads
+#: (trunk and primary, which the mirror does not tell apart) and takes OSRM's primary speed.
+OSRM_SPEEDS_KPH: dict[str, float] = {
+    "motorway": 90.0,
+    "motorway_link": 45.0,
+    "trunk": 85.0,
+    "trunk_link": 40.0,
+    "primary": 65.0,
+    "primary_link": 30.0,
+    "secondary": 55.0,
+    "secondary_link": 25.0,
+    "tertiary": 40.0,
+    "tertiary_link": 20.0,
+    "unclassified": 25.0,
+    "residential": 25.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "major": 65.0,
+}
+
+#: Drivable classes (``service`` only when asked for).
+DRIVABLE = (
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+    "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
+    "residential", "living_street",
+)
+_CLASSES = (*DRIVABLE, "service", "major")
+_CLASS_CODE = {c: i for i, c in enumerate(_CLASSES)}
+
+#: UK implicit ``maxspeed`` values (km/h): gov.uk/speed-limits (DOMAIN.md 7a) -- 30 mph
+#: built-up, 60 mph single carriageway, 70 mph dual carriageway and motorway.
+UK_IMPLICIT_KPH: dict[str, float] = {
+    "nsl_single": 60 * _MPH_TO_KPH,
+    "nsl_dual": 70 * _MPH_TO_KPH,
+    "motorway": 70 * _MPH_TO_KPH,
+    "nsl_restricted": 30 * _MPH_TO_KPH,
+    "urban": 30 * _MPH_TO_KPH,
+    "national": 60 * _MPH_TO_KPH,
+    "walk": 6.0,
+    "living_street": 20 * _MPH_TO_KPH,
+}
+
+_NO_ACCESS = {"no", "private"}
+_YES = {"yes", "true", "1"}
+_REVERSE = {"-1", "reverse"}
+_NUMBER_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph|kmph|knots?)?\s*$")
+_ZONE_RE = re.compile(r"^(?:gb|uk):zone(\d+)$")
+
+
+def parse_maxspeed(value: object) -> float | None:
+    """Parse an OSM ``maxspeed`` value to km/h.
+
+    Understands plain numbers (km/h), ``mph``/``km/h``/``knots`` units, the UK implicit
+    values (``GB:nsl_single`` 60 mph, ``GB:nsl_dual`` and ``GB:motorway`` 70 mph,
+    ``GB:nsl_restricted``/``GB:urban`` 30 mph, ``GB:zone20`` 20 mph; ``UK:`` prefixes too),
+    ``national`` (taken as NSL single, 60 mph), ``walk`` (6 km/h), and lists (``"30;40"``,
+    ``"30|40"`` or a Python list, as osmnx gives them), of which the lowest is kept.
+
+    Parameters
+    ----------
+    value
+        The tag value (str, number, list or None).
+
+    Returns
+    -------
+    float or None
+        Speed in km/h; None for missing, ``none``, ``signals``, ``variable``, zero or junk.
+
+    Examples
+    --------
+    >>> round(parse_maxspeed("30 mph"), 2)
+    48.28
+    >>> round(parse_maxspeed("GB:nsl_dual"), 2)
+    112.65
+    >>> parse_maxspeed("signals") is None
+    True
+    """
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, set)):
+        parts = [parse_maxspeed(v) for v in value]
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) and v > 0 else None
+    else:
+        text = str(value).strip().lower()
+        if not text:
+            return None
+        if ";" in text or "|" in text:
+            parts = [parse_maxspeed(v) for v in re.split(r"[;|]", text)]
+        else:
+            return _parse_one(text)
+    speeds = [p for p in parts if p is not None]
+    return min(speeds) if speeds else None
+
+
+def _parse_one(text: str) -> float | None:
+    match = _NUMBER_RE.match(text)
+    if match:
+        speed = float(match.group(1))
+        unit = match.group(2) or "km/h"
+        if unit == "mph":
+            speed *= _MPH_TO_KPH
+        elif unit.startswith("knot"):
+            speed *= _KNOT_TO_KPH
+        return speed if speed > 0 else None
+    zone = _ZONE_RE.match(text)
+    if zone:
+        return float(zone.group(1)) * _MPH_TO_KPH
+    key = text.split(":", 1)[1] if ":" in text else text
+    if ":" in text and text.split(":", 1)[0] not in {"gb", "uk"}:
+        return None  # another country's implicit value (e.g. "de:urban"): unknown here
+    return UK_IMPLICIT_KPH.get(key)
+
+
+@dataclass(frozen=True)
+class SpeedModel:
+    """Free-flow car speeds for OSM highway classes (all settable from a scenario).
+
+    Speed of an edge (km/h) = ``base x congestion[class] x calibration`` where ``base`` is
+    ``parse_maxspeed(maxspeed) x maxspeed_factor`` when the way has a usable ``maxspeed`` tag
+    (and ``use_maxspeed``), else ``speeds_kph[class]``.
+
+    Parameters
+    ----------
+    speeds_kph
+        Speed by highway class. Default: OSRM car profile (``car.lua``, commit 5230a87;
+        DOMAIN.md 7b): motorway 90, trunk 85, primary 65, secondary 55, tertiary 40,
+        unclassified/residential 25, living_street 10, service 15, links 20-45 km/h.
+    maxspeed_factor
+        Multiplier on tagged ``maxspeed``. Default 0.8: OSRM's ``speed_reduction``
+        (``way_handlers.lua``; DOMAIN.md 7b), so a 70 mph motorway routes at about 90 km/h.
+        Use 1.0 for legal limits (gov.uk/speed-limits; DOMAIN.md 7a), the most optimistic case.
+    use_maxspeed
+        Use ``maxspeed`` tags at all (False: class speeds only).
+    congestion
+        Per-class speed multipliers (e.g. ``{"primary": 0.7}`` for peak traffic; DfT 2017
+        AM-peak speeds in DOMAIN.md 7d give A roads 43 km/h). Default: none (1.0).
+    calibration
+        Global speed multiplier applied last (0.9 makes every trip about 11 % longer).
+    default_speed_kph
+        Speed for a class missing from ``speeds_kph`` (OSRM ``default_speed`` 10).
+
+    Examples
+    --------
+    >>> m = SpeedModel(calibration=0.9)
+    >>> round(m.speed_kph("motorway", "70 mph"), 2)
+    81.09
+    >>> SpeedModel.from_dict(m.to_dict()) == m
+    True
+    """
+
+    speeds_kph: Mapping[str, float] = field(default_factory=lambda: dict(OSRM_SPEEDS_KPH))
+    maxspeed_factor: float = 0.8
+    use_maxspeed: bool = True
+    congestion: Mapping[str, float] = field(default_factory=dict)
+    calibration: float = 1.0
+    default_speed_kph: float = 10.0
+
+    def __post_init__(self) -> None:
+        speeds = {**OSRM_SPEEDS_KPH, **dict(self.speeds_kph)}
+        for name, value in [*speeds.items(), *dict(self.congestion).items()]:
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                msg = (
+                    f"SpeedModel: speed or factor for {name!r} must be a positive number, "
+                    f"got {value!r}."
+                )
+                raise ValidationError(msg)
+        for name in ("maxspeed_factor", "calibration", "default_speed_kph"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                msg = f"SpeedModel: {name} must be a positive number, got {value!r}."
+                raise ValidationError(msg)
+        object.__setattr__(self, "speeds_kph", speeds)
+        object.__setattr__(self, "congestion", dict(self.congestion))
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def speed_kph(self, highway: str, maxspeed: object = None) -> float:
+        """Return the routing speed (km/h) of a way of class ``highway``."""
+        base = None
+        if self.use_maxspeed and maxspeed is not None:
+            tagged = parse_maxspeed(maxspeed)
+            if tagged is not None:
+                base = tagged * self.maxspeed_factor
+        if base is None:
+            base = self.speeds_kph.get(highway, self.default_speed_kph)
+        return base * self.congestion.get(highway, 1.0) * self.calibration
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON/YAML-serialisable dict (inverse of :meth:`from_dict`)."""
+        return {
+            "speeds_kph": dict(sorted(self.speeds_kph.items())),
+            "maxspeed_factor": float(self.maxspeed_factor),
+            "use_maxspeed": bool(self.use_maxspeed),
+            "congestion": dict(sorted(self.congestion.items())),
+            "calibration": float(self.calibration),
+            "default_speed_kph": float(self.default_speed_kph),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> SpeedModel:
+        """Build a model from a (scenario) dict; unknown keys raise ValidationError.
+
+        ``speeds_kph`` entries override the defaults class by class.
+        """
+        d = dict(d or {})
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - allowed)
+        if unknown:
+            msg = f"speed model: unknown key(s) {unknown}; allowed: {sorted(allowed)}."
+            raise ValidationError(msg)
+        return cls(**d)
+
+    def key(self) -> str:
+        """Short hash of the settings (part of the graph cache key)."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+@dataclass(eq=False)
+class DriveGraph:
+    """A compact directed road graph with travel times in minutes.
+
+    Attributes
+    ----------
+    node_ids
+        Source node ids (OSM ids, or the edge list's ids), int64, one per node.
+    x, y
+        Node coordinates in EPSG:27700 (metres).
+    lon, lat
+        Node coordinates in WGS84.
+    edge_u, edge_v
+        Directed edges as node positions (0..n-1), int64. Each edge is a straight segment
+        between its two nodes (graphs are not simplified), which is all the geometry
+        isochrones need.
+    edge_length_m, edge_minutes, edge_speed_kph
+        Per-edge length, free-flow travel time and speed.
+    edge_class
+        Per-edge highway class code: ``CLASSES[code]``.
+    source
+        Where the graph came from (file path, place query, ...).
+    detail
+        ``"full"`` (every street) or ``"major"`` (major roads only; snapping then relies
+        more on access legs).
+    key
+        Hash of the source and the speed settings (cache key).
+    speed_model
+        The :class:`SpeedModel` used for travel times.
+    """
+
+    node_ids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_minutes: np.ndarray
+    edge_speed_kph: np.ndarray
+    edge_class: np.ndarray
+    source: str = ""
+    detail: str = "full"
+    key: str = ""
+    speed_model: SpeedModel = field(default_factory=SpeedModel)
+    crs: str = "EPSG:27700"
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    CLASSES = _CLASSES
+
+    def __repr__(self) -> str:
+        return (
+            f"DriveGraph({self.n_nodes:,} nodes, {self.n_edges:,} edges, detail={self.detail!r}, "
+            f"source={self.source!r}, key={self.key!r})"
+        )
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return len(self.edge_u)
+
+    @property
+    def csr(self) -> sp.csr_array:
+        """Travel-time matrix (minutes), ``csr[u, v]`` = fastest parallel edge u->v."""
+        if "csr" not in self._cache:
+            n = self.n_nodes
+            # Keep the fastest of parallel edges: sort by time, drop later duplicates.
+            order = np.lexsort((self.edge_minutes, self.edge_v, self.edge_u))
+            u, v = self.edge_u[order], self.edge_v[order]
+            w = self.edge_minutes[order]
+            first = np.ones(len(u), dtype=bool)
+            first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+            # csgraph ignores explicit zeros; zero-length segments get a tiny positive time.
+            w = np.maximum(w[first], 1e-9)
+            self._cache["csr"] = sp.csr_array((w, (u[first], v[first])), shape=(n, n))
+        return self._cache["csr"]
+
+    @property
+    def csr_reverse(self) -> sp.csr_array:
+        """The reversed graph (``csr_reverse[v, u]`` = time of u->v), for to-destination runs."""
+        if "csr_rev" not in self._cache:
+            self._cache["csr_rev"] = sp.csr_array(self.csr.T)
+        return self._cache["csr_rev"]
+
+    @property
+    def main_component(self) -> np.ndarray:
+        """Boolean mask of nodes in the largest strongly connected component.
+
+        Points are snapped only to these nodes so every snapped pair is mutually reachable.
+        """
+        if "main" not in self._cache:
+            _, labels = csgraph.connected_components(self.csr, directed=True, connection="strong")
+            counts = np.bincount(labels)
+            self._cache["main"] = labels == int(np.argmax(counts))
+        return self._cache["main"]
+
+    @property
+    def kdtree(self) -> tuple[cKDTree, np.ndarray]:
+        """KD-tree over the main-component nodes (EPSG:27700) and their node positions."""
+        if "kdtree" not in self._cache:
+            from scipy.spatial import cKDTree
+
+            idx = np.flatnonzero(self.main_component)
+            self._cache["kdtree"] = (cKDTree(np.column_stack([self.x[idx], self.y[idx]])), idx)
+        return self._cache["kdtree"]
+
+    def edges_frame(self) -> pd.DataFrame:
+        """Return the edges as a DataFrame ``u, v`` (source ids) with length, class, minutes."""
+        return pd.DataFrame({
+            "u": self.node_ids[self.edge_u],
+            "v": self.node_ids[self.edge_v],
+            "length_m": self.edge_length_m,
+            "highway": np.asarray(self.CLASSES, dtype=object)[self.edge_class],
+            "speed_kph": self.edge_speed_kph,
+            "minutes": self.edge_minutes,
+        })
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """Return an osmnx-style ``networkx.MultiDiGraph``.
+
+        Graph attribute ``crs`` is ``"EPSG:27700"``; nodes carry ``x``, ``y`` (EPSG:27700),
+        ``lon``, ``lat``; edges carry ``length`` (m), ``highway``, ``speed_kph``,
+        ``travel_time`` (**minutes**, netplan's unit; osmnx uses seconds) and
+        ``travel_time_s`` (seconds).
+        """
+        import networkx as nx
+
+        G = nx.MultiDiGraph(crs=self.crs, name=self.source, netplan_key=self.key)
+        ids = self.node_ids.tolist()
+        G.add_nodes_from(
+            (nid, {"x": x, "y": y, "lon": lo, "lat": la})
+            for nid, x, y, lo, la in zip(
+                ids, self.x.tolist(), self.y.tolist(), self.lon.tolist(), self.lat.tolist(),
+                strict=True,
+            )
+        )
+        classes = np.asarray(self.CLASSES, dtype=object)[self.edge_class].tolist()
+        G.add_edges_from(
+            (ids[u], ids[v], {"length": ln, "highway": h, "speed_kph": s, "travel_time": m,
+                              "travel_time_s": m * 60.0})
+            for u, v, ln, h, s, m in zip(
+                self.edge_u.tolist(), self.edge_v.tolist(), self.edge_length_m.tolist(),
+                classes, self.edge_speed_kph.tolist(), self.edge_minutes.tolist(), strict=True,
+            )
+        )
+        return G
+
+    def save(self, path: str | Path) -> Path:
+        """Write the graph to ``path`` (``.npz``), atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format_version": _FORMAT_VERSION, "source": self.source, "detail": self.detail,
+            "key": self.key, "speed_model": self.speed_model.to_dict(), "crs": self.crs,
+        }
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> DriveGraph:
+        """Read a graph written by :meth:`save`.
+
+        Raises
+        ------
+        NetworkError
+            If the file is missing, corrupt or from another format version.
+        """
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                arrays = {name: z[name] for name in _ARRAYS}
+        except (OSError, ValueError, KeyError) as exc:
+            msg = f"cannot read drive graph {path}: {exc}. Delete it and build the graph again."
+            raise NetworkError(msg) from exc
+        if meta.get("format_version") != _FORMAT_VERSION:
+            msg = f"drive graph {path} has format {meta.get('format_version')}; rebuild it."
+            raise NetworkError(msg)
+        return cls(
+            **arrays, source=meta["source"], detail=meta["detail"], key=meta["key"],
+            speed_model=SpeedModel.from_dict(meta["speed_model"]), crs=meta["crs"],
+        )
+
+
+_ARRAYS = (
+    "node_ids", "x", "y", "lon", "lat", "edge_u", "edge_v", "edge_length_m", "edge_minutes",
+    "edge_speed_kph", "edge_class",
+)
+
+
+# ------------------------------------------------------------------------------- helpers
+@functools.lru_cache(maxsize=4)
+def _transformer(src: str, dst: str) -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def _to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    tr = _transformer(settings.geographic_crs, settings.projected_crs)
+    x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def _haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
+                 lat2: np.ndarray) -> np.ndarray:
+    r = 6_371_009.0  # mean Earth radius (m), as osmnx's great_circle
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi, dlmb = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def _assemble(
+    node_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
+    length_m: np.ndarray, speed_kph: np.ndarray, cls: np.ndarray, *, source: str,
+    detail: str, key: str, speed_model: SpeedModel,
+) -> DriveGraph:
+    """Drop unused nodes, compute minutes and return the DriveGraph."""
+    if len(u) == 0:
+        msg = (
+            f"{source}: no drivable roads found (highway=motorway ... residential, "
+            "living_street); check the file or area covers roads."
+        )
+        raise NetworkError(msg)
+    used = np.zeros(len(node_ids), dtype=bool)
+    used[u] = True
+    used[v] = True
+    remap = np.cumsum(used) - 1
+    lon, lat = lon[used], lat[used]
+    x, y = _to_bng(lon, lat)
+    minutes = length_m / 1000.0 / speed_kph * 60.0
+    return DriveGraph(
+        node_ids=np.asarray(node_ids[used], dtype=np.int64), x=x, y=y, lon=lon, lat=lat,
+        edge_u=remap[u].astype(np.int64), edge_v=remap[v].astype(np.int64),
+        edge_length_m=np.asarray(length_m, dtype=float), edge_minutes=minutes,
+        edge_speed_kph=np.asarray(speed_kph, dtype=float),
+        edge_class=np.asarray(cls, dtype=np.int8), source=source, detail=detail, key=key,
+        speed_model=speed_model,
+    )
+
+
+def _way_direction(tags: Mapping[str, str], highway: str) -> int | None:
+    """Return 1 (drawn direction), -1 (reverse), 0 (both) or None (not routable)."""
+    oneway = str(tags.get("oneway", "")).strip().lower()
+    if oneway in _YES:
+        return 1
+    if oneway in _REVERSE:
+        return -1
+    if oneway in {"reversible", "alternating"}:
+        return None
+    if oneway == "no":
+        return 0
+    if str(tags.get("junction", "")).lower() in {"roundabout", "circular"}:
+        return 1
+    return 1 if highway == "motorway" else 0
+
+
+def _drivable(tags: Mapping[str, str], *, include_service: bool) -> str | None:
+    """Return the highway class if the way is drivable, else None."""
+    highway = tags.get("highway")
+    if highway not in _CLASS_CODE or highway == "major":
+        return None
+    if highway == "service" and not include_service:
+        return None
+    for key in ("motor_vehicle", "motorcar", "access"):
+        value = tags.get(key)
+        if value is not None:
+            if str(value).lower() in _NO_ACCESS:
+                return None
+            break  # the most specific tag present decides (motorcar=yes overrides access=no)
+    if str(tags.get("area", "")).lower() == "yes":
+        return None
+    return highway
+
+
+def _cache_key(source_id: str, speed_model: SpeedModel, **options: object) -> str:
+    text = json.dumps(
+        {"v": _FORMAT_VERSION, "source": source_id, "speed": speed_model.to_dict(), **options},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _file_id(path: Path) -> str:
+    st = path.stat()
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+# ------------------------------------------------------------------------------ builders
+def graph_from_file(
+    path: str | Path, *, speed_model: SpeedModel | None = None, include_service: bool = False,
+    engine: str | None = None, node_cache: str = "flex_mem",
+) -> DriveGraph:
+    """Build a drive graph from an OSM file.
+
+    ``.osm.pbf`` is read with pyosmium (fast, streams large files); ``.osm``/``.osm.xml`` with
+    osmnx. Every way node is kept (no simplification), so edges are straight segments.
+
+    Parameters
+    ----------
+    path
+        The OSM file.
+    speed_model
+        Speeds (default :class:`SpeedModel`).
+    include_service
+        Also route on ``highway=service`` roads.
+    engine
+        {"osmium", "osmnx"}; default by extension (``.osm``/``.xml``: osmnx, else osmium).
+        pyosmium reads XML too. The osmnx engine keeps osmnx's one-way rules, which do not
+        imply one-way for an untagged ``highway=motorway`` and do not see ``motorcar=yes``
+        overrides of ``access=no``.
+    node_cache
+        pyosmium node-location store (osmium engine): ``"flex_mem"`` (default, fine up to
+        country extracts), ``"sparse_mem_array"`` (about 16 bytes per OSM node: ~3 GB for
+        England) or ``"dense_file_array,PATH"`` to keep locations on disk.
+
+    Returns
+    -------
+    DriveGraph
+
+    Raises
+    ------
+    NetworkError
+        If the file is missing, empty, corrupt or has no drivable roads.
+    """
+    path = Path(path)
+    speed_model = speed_model or SpeedModel()
+    if not path.is_file():
+        msg = f"OSM file {path} not found; give an existing .osm.pbf or .osm file."
+        raise NetworkError(msg)
+    if path.stat().st_size == 0:
+        msg = f"OSM file {path} is empty; download it again (e.g. from download.geofabrik.de)."
+        raise NetworkError(msg)
+    name = path.name.lower()
+    if engine is None:
+        engine = "osmnx" if name.endswith((".osm", ".osm.xml", ".xml")) else "osmium"
+    if engine not in {"osmium", "osmnx"}:
+        msg = f"graph_from_file: engine must be 'osmium' or 'osmnx', got {engine!r}."
+        raise ValidationError(msg)
+    key = _cache_key(_file_id(path), speed_model, include_service=include_service, engine=engine)
+    t0 = time.perf_counter()
+    if engine == "osmnx":
+        G = _graph_from_osm_xml(path, speed_model, include_service=include_service, key=key)
+    else:
+        G = _graph_from_pbf(path, speed_model, include_service=include_service, key=key,
+                            node_cache=node_cache)
+    logger.info("graph from %s: %s nodes, %s edges, %.1f s", path.name, f"{G.n_nodes:,}",
+                f"{G.n_edges:,}", time.perf_counter() - t0)
+    return G
+
+
+def _graph_from_pbf(path: Path, speed_model: SpeedModel, *, include_service: bool,
+                    key: str, node_cache: str = "flex_mem") -> DriveGraph:
+    import osmium
+
+    refs: list[int] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    way_len: list[int] = []
+    way_dir: list[int] = []
+    way_speed: list[float] = []
+    way_cls: list[int] = []
+    try:
+        fp = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations(node_cache)
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        for way in fp:
+            tags = way.tags
+            highway = _drivable(tags, include_service=include_service)
+            if highway is None:
+                continue
+            direction = _way_direction(tags, highway)
+            if direction is None:
+                continue
+            n = 0
+            for nd in way.nodes:
+                loc = nd.location
+                if not loc.valid():
+                    continue  # node outside the extract: drop it, join its neighbours
+                refs.append(nd.ref)
+                lons.append(loc.lon)
+                lats.append(loc.lat)
+                n += 1
+            if n < 2:
+                del refs[len(refs) - n:], lons[len(lons) - n:], lats[len(lats) - n:]
+                continue
+            way_len.append(n)
+            way_dir.append(direction)
+            way_speed.append(speed_model.speed_kph(highway, tags.get("maxspeed")))
+            way_cls.append(_CLASS_CODE[highway])
+    except RuntimeError as exc:
+        msg = f"cannot read OSM file {path}: {exc}. Is it a complete .osm.pbf file?"
+        raise NetworkError(msg) from exc
+    ref_arr = np.asarray(refs, dtype=np.int64)
+    lengths = np.asarray(way_len, dtype=np.int64)
+    node_ids, first, inv = np.unique(ref_arr, return_index=True, return_inverse=True)
+    lon_arr = np.asarray(lons, dtype=float)[first]
+    lat_arr = np.asarray(lats, dtype=float)[first]
+    # Segment k joins way-node k and k+1 unless k is the last node of its way.
+    last = np.cumsum(lengths) - 1 if len(lengths) else np.zeros(0, dtype=np.int64)
+    seg = np.ones(len(ref_arr), dtype=bool)
+    seg[last] = False
+    seg_start = np.flatnonzero(seg)
+    way_of_seg = np.repeat(np.arange(len(lengths)), np.maximum(lengths - 1, 0))
+    a, b = inv[seg_start], inv[seg_start + 1]
+    length_m = _haversine_m(lon_arr[a], lat_arr[a], lon_arr[b], lat_arr[b])
+    direction = np.asarray(way_dir, dtype=np.int8)[way_of_seg]
+    speed = np.asarray(way_speed, dtype=float)[way_of_seg]
+    cls = np.asarray(way_cls, dtype=np.int8)[way_of_seg]
+    fwd, bwd = direction >= 0, direction <= 0
+    u = np.concatenate([a[fwd], b[bwd]])
+    v = np.concatenate([b[fwd], a[bwd]])
+    return _assemble(
+        node_ids, lon_arr, lat_arr, u, v,
+        np.concatenate([length_m[fwd], length_m[bwd]]),
+        np.concatenate([speed[fwd], speed[bwd]]),
+        np.concatenate([cls[fwd], cls[bwd]]),
+        source=str(path), detail="full", key=key, speed_model=speed_model,
+    )
+
+
+def _graph_from_osm_xml(path: Path, speed_model: SpeedModel, *, include_service: bool,
+                        key: str) -> DriveGraph:
+    import osmnx as ox
+
+    try:
+        Gx = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
+    except Exception as exc:  # osmnx raises many kinds on bad XML (ParseError, ValueError ...)
+        msg = f"cannot read OSM XML file {path}: {exc}. Is it a valid .osm file with roads?"
+        raise NetworkError(msg) from exc
+    return graph_from_osmnx(Gx, speed_model=speed_model, include_service=include_service,
+                            source=str(path), key=key)
+
+
+def graph_from_osmnx(
+    Gx: nx.MultiDiGraph, *, speed_model: SpeedModel | None = None, include_service: bool = False,
+    source: str = "osmnx", key: str | None = None,
+) -> DriveGraph:
+    """Convert an unsimplified osmnx graph (WGS84, ``bidirectional=False``) to a DriveGraph.
+
+    Edges keep osmnx's direction handling (one-way and ``oneway=-1`` already applied); they
+    are filtered to the drivable classes and access rules above and timed with
+    ``speed_model``. A way with a list of ``highway`` values takes the first one.
+
+    Raises
+    ------
+    NetworkError
+        If no drivable edge remains.
+    """
+    speed_model = speed_model or SpeedModel()
+    us: list[int] = []
+    vs: list[int] = []
+    lengths: list[float] = []
+    speeds: list[float] = []
+    classes: list[int] = []
+    for u, v, data in Gx.edges(data=True):
+        tags = {k: (val[0] if isinstance(val, list) else val) for k, val in data.items()
+                if k in {"highway", "access", "motor_vehicle", "motorcar", "area"}}
+        highway = _drivable(tags, include_service=include_service)
+        if highway is None or str(data.get("oneway", "")).lower() in {"reversible"}:
+            continue
+        us.append(u)
+        vs.append(v)
+        lengths.append(float(data.get("length", np.nan)))
+        speeds.append(speed_model.speed_kph(highway, data.get("maxspeed")))
+        classes.append(_CLASS_CODE[highway])
+    nodes = list(Gx.nodes)
+    node_ids = np.asarray(nodes, dtype=np.int64)
+    pos = {n: i for i, n in enumerate(nodes)}
+    lon = np.asarray([Gx.nodes[n]["x"] for n in nodes], dtype=float)
+    lat = np.asarray([Gx.nodes[n]["y"] for n in nodes], dtype=float)
+    u_idx = np.asarray([pos[n] for n in us], dtype=np.int64)
+    v_idx = np.asarray([pos[n] for n in vs], dtype=np.int64)
+    length_m = np.asarray(lengths, dtype=float)
+    if len(u_idx):
+        missing = ~np.isfinite(length_m)
+        length_m[missing] = _haversine_m(lon[u_idx[missing]], lat[u_idx[missing]],
+                                         lon[v_idx[missing]], lat[v_idx[missing]])
+    key = key or _cache_key(f"osmnx:{source}", speed_model, include_service=include_service)
+    return _assemble(
+        node_ids, lon, lat, u_idx, v_idx, length_m, np.asarray(speeds, dtype=float),
+        np.asarray(classes, dtype=np.int8), source=source, detail="full", key=key,
+        speed_model=speed_model,
+    )
+
+
+def _overpass_filter(include_service: bool) -> str:
+    classes = "|".join((*DRIVABLE, "service") if include_service else DRIVABLE)
+    return (
+        f'["highway"~"^({classes})$"]["area"!~"yes"]["access"!~"^(private|no)$"]'
+        '["motor_vehicle"!~"^(private|no)$"]["motorcar"!~"^(private|no)$"]'
+    )
+
+
+def graph_from_place(
+    query: str | dict[str, str], *, speed_model: SpeedModel | None = None,
+    include_service: bool = False,
+) -> DriveGraph:
+    """Download the drivable network of a place from Overpass (osmnx; needs internet).
+
+    Raises
+    ------
+    NetworkError
+        If the download fails or the place has no drivable roads.
+    """
+    import osmnx as ox
+
+    return _from_overpass(lambda flt: ox.graph_from_place(
+        query, custom_filter=flt, simplify=False, retain_all=True), f"place:{query}",
+        speed_model, include_service)
+
+
+def graph_from_polygon(
+    polygon: Any, *, speed_model: SpeedModel | None = None, include_service: bool = False,
+) -> DriveGraph:
+    """Download the drivable network inside a WGS84 shapely polygon (osmnx; needs internet)."""
+    import osmnx as ox
+
+    return _from_overpass(lambda flt: ox.graph_from_polygon(
+        polygon, custom_filter=flt, simplify=False, retain_all=True),
+        f"polygon:{getattr(polygon, 'wkt', polygon)}", speed_model, include_service)
+
+
+def graph_from_bbox(
+    bbox: tuple[float, float, float, float], *, speed_model: SpeedModel | None = None,
+    include_service: bool = False,
+) -> DriveGraph:
+    """Download the drivable network in ``bbox`` = (left, bottom, right, top) WGS84 degrees.
+
+    The order is osmnx 2's (west, south, east, north).
+    """
+    import osmnx as ox
+
+    return _from_overpass(lambda flt: ox.graph_from_bbox(
+        bbox, custom_filter=flt, simplify=False, retain_all=True), f"bbox:{tuple(bbox)}",
+        speed_model, include_service)
+
+
+def _from_overpass(fetch: Any, source: str, speed_model: SpeedModel | None,
+                   include_service: bool) -> DriveGraph:
+    try:
+        Gx = fetch(_overpass_filter(include_service))
+    except Exception as exc:  # osmnx raises InsufficientResponseError, HTTP errors, ...
+        msg = f"Overpass download for {source} failed: {exc}. Check the query and your connection."
+        raise NetworkError(msg) from exc
+    return graph_from_osmnx(Gx, speed_model=speed_model, include_service=include_service,
+                            source=source)
+
+
+def graph_from_edge_list(
+    nodes: pd.DataFrame, edges: pd.DataFrame, *, speed_model: SpeedModel | None = None,
+    motorways: Any = None, motorway_tolerance_m: float = 250.0, major_class: str = "major",
+    source: str = "edge list",
+) -> DriveGraph:
+    """Build a two-way drive graph from node and edge tables.
+
+    Parameters
+    ----------
+    nodes
+        ``node, lon, lat`` (WGS84).
+    edges
+        ``u, v, length_km``; optional ``highway`` (class) and ``oneway`` (bool) columns.
+    speed_model
+        Speeds (default :class:`SpeedModel`).
+    motorways
+        Optional GeoDataFrame of motorway centre lines (any CRS). An edge without a
+        ``highway`` value is classed ``motorway`` when at least 4 of 5 points along it
+        (at 10, 30, 50, 70 and 90 % of the straight segment) lie within
+        ``motorway_tolerance_m`` of a motorway line in EPSG:27700; otherwise
+        ``major_class``. End points are skipped so roads that merely meet or cross a
+        motorway at a junction stay major roads; the tolerance covers the mirror's 0.001
+        degree node rounding (under about 70 m) plus chord-versus-curve offsets.
+    motorway_tolerance_m
+        See ``motorways``.
+    major_class
+        Class of the other edges: ``"major"`` (OSRM primary, 65 km/h, by default;
+        conservative because the mirror mixes trunk and primary roads) or any OSM class.
+    source
+        Label kept on the graph.
+
+    Returns
+    -------
+    DriveGraph
+        With ``detail="major"``.
+
+    Raises
+    ------
+    ValidationError
+        If a column is missing or an edge names an unknown node.
+    NetworkError
+        If there are no edges.
+    """
+    from ._validate import check_columns
+
+    speed_model = speed_model or SpeedModel()
+    check_columns(nodes, ["node", "lon", "lat"], source=f"{source} nodes")
+    check_columns(edges, ["u", "v", "length_km"], source=f"{source} edges")
+    node_ids = nodes["node"].to_numpy(dtype=np.int64)
+    order = np.argsort(node_ids)
+    sorted_ids = node_ids[order]
+    lon = nodes["lon"].to_numpy(dtype=float)
+    lat = nodes["lat"].to_numpy(dtype=float)
+
+    def _pos(col: str) -> np.ndarray:
+        ids = edges[col].to_numpy(dtype=np.int64)
+        p = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        bad = sorted_ids[p] != ids
+        if bad.any():
+            msg = (f"{source} edges: column {col!r} names node(s) {ids[bad][:10].tolist()} "
+                   "missing from the node table; fix the tables.")
+            raise ValidationError(msg)
+        return order[p]
+
+    if len(edges) == 0 or len(nodes) == 0:
+        msg = f"{source}: the edge list is empty; no drivable roads."
+        raise NetworkError(msg)
+    a, b = _pos("u"), _pos("v")
+    length_m = edges["length_km"].to_numpy(dtype=float) * 1000.0
+    if "highway" in edges.columns:
+        cls_names = edges["highway"].fillna(major_class).astype(str).to_numpy()
+    else:
+        cls_names = np.full(len(edges), major_class, dtype=object)
+        if motorways is not None and len(motorways):
+            x, y = _to_bng(lon, lat)
+            is_mw = _match_motorways(x[a], y[a], x[b], y[b], motorways, motorway_tolerance_m)
+            cls_names[is_mw] = "motorway"
+            logger.info("edge list: %d of %d edges matched to motorways (%.0f km)",
+                        int(is_mw.sum()), len(is_mw), length_m[is_mw].sum() / 1000)
+    unknown = sorted(set(cls_names) - set(_CLASS_CODE))
+    if unknown:
+        msg = f"{source} edges: unknown highway class(es) {unknown}; use {list(_CLASSES)}."
+        raise ValidationError(msg)
+    cls = np.asarray([_CLASS_CODE[c] for c in cls_names], dtype=np.int8)
+    speed = np.asarray([speed_model.speed_kph(c) for c in cls_names], dtype=float)
+    oneway = (edges["oneway"].fillna(False).astype(bool).to_numpy()
+              if "oneway" in edges.columns else np.zeros(len(edges), dtype=bool))
+    two = ~oneway
+    key = _cache_key(f"edges:{source}", speed_model, major_class=major_class,
+                     tol=motorway_tolerance_m)
+    return _assemble(
+        node_ids, lon, lat, np.concatenate([a, b[two]]), np.concatenate([b, a[two]]),
+        np.concatenate([length_m, length_m[two]]), np.concatenate([speed, speed[two]]),
+        np.concatenate([cls, cls[two]]), source=source, detail="major", key=key,
+        speed_model=speed_model,
+    )
+
+
+def _match_motorways(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+                     motorways: Any, tolerance_m: float) -> np.ndarray:
+    import shapely
+
+    lines = motorways.to_crs(settings.projected_crs).geometry.to_numpy()
+    tree = shapely.STRtree(lines)
+    fractions = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+    px = (x0[:, None] + (x1 - x0)[:, None] * fractions).ravel()
+    py = (y0[:, None] + (y1 - y0)[:, None] * fractions).ravel()
+    pts = shapely.points(px, py)
+    hit_pt, _ = tree.query(pts, predicate="dwithin", distance=tolerance_m)
+    near = np.zeros(len(pts), dtype=bool)
+    near[hit_pt] = True
+    return near.reshape(-1, len(fractions)).sum(axis=1) >= 4
+
+
+# ------------------------------------------------------------------------- named graphs
+BUILTIN = ("england-major-roads", "rutland", "leeds")
+
+
+def graph_from_name(
+    name_or_path: str | Path, *, speed_model: SpeedModel | None = None,
+    include_service: bool = False, use_cache: bool = True,
+) -> DriveGraph:
+    """Return a built-in network or the graph of an OSM file, cached on disk.
+
+    Parameters
+    ----------
+    name_or_path
+        ``"england-major-roads"`` (national default: the mirror's England and Wales major
+        roads with OS motorways), ``"rutland"``, ``"leeds"`` (full-detail OSM extracts) or
+        the path of an ``.osm.pbf``/``.osm`` file.
+    speed_model
+        Speeds (default :class:`SpeedModel`).
+    include_service
+        Route on service roads too (OSM sources only).
+    use_cache
+        Read and write ``settings.cache_folder/graphs/<key>.npz``, keyed by the source and
+        the speed settings; a cached graph loads in well under a second.
+
+    Raises
+    ------
+    NetworkError
+        If the name is unknown and no such file exists, or the file has no roads.
+    """
+    from . import data
+
+    speed_model = speed_model or SpeedModel()
+    name = str(name_or_path)
+    if name == "england-major-roads":
+        source_id = "|".join(_file_id(data.dataset_path(d))
+                             for d in ("roads-major-nodes", "roads-major-edges", "os-motorways"))
+    else:
+        if name not in BUILTIN and not Path(name).is_file():
+            msg = (f"unknown network {name!r}: give one of {list(BUILTIN)} "
+                   "or the path of an .osm.pbf/.osm file.")
+            raise NetworkError(msg)
+        path = data.osm_path(name)
+        source_id = _file_id(Path(path))
+    key = _cache_key(f"name:{name}:{source_id}", speed_model, include_service=include_service)
+    cache = Path(settings.cache_folder) / "graphs" / f"{key}.npz"
+    if use_cache and cache.is_file():
+        try:
+            G = DriveGraph.load(cache)
+            logger.info("graph %s loaded from cache %s", name, cache)
+            return G
+        except NetworkError as exc:
+            logger.warning("ignoring unreadable cached graph: %s", exc)
+    if name == "england-major-roads":
+        nodes, edges = data.load_major_roads()
+        G = graph_from_edge_list(nodes, edges, speed_model=speed_model,
+                                 motorways=data.load_motorways(), source=name)
+    else:
+        G = graph_from_file(path, speed_model=speed_model, include_service=include_service)
+    G.key = key
+    if use_cache:
+        G.save(cache)
+    return G

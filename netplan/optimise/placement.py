@@ -1,0 +1,1476 @@
+"""The placement model: static scanners and mobile visit days under a drive-time standard.
+
+The model is built once as sparse matrices (numpy/scipy), so its size and build time do
+not depend on the solver. ``solver="highs"`` passes the matrices straight to HiGHS
+(``highspy``), which is the fast path at England scale; ``solver="cbc"`` builds the same
+rows as a PuLP problem and solves it with the CBC binary bundled with PuLP.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pulp
+import scipy.sparse as sp
+
+from .._errors import InfeasibleError, SolverError, ValidationError
+from .._validate import check_columns, check_unique
+from ._base import (
+    SolveInfo,
+    Status,
+    check_solver,
+    default,
+    raise_for_status,
+    relative_gap,
+    solve_pulp,
+    status_from_gap,
+)
+from .result import PlacementResult
+
+logger = logging.getLogger(__name__)
+
+OBJECTIVES = ("cost", "drive_time", "max_coverage", "cover_then_cost")
+THRESHOLDS_MINUTES = (30, 45, 60, 90)
+_INFEASIBLE = pulp.LpStatus[pulp.LpStatusInfeasible]
+_EPS = 1e-9
+_SITE_BLOCKS = ("y", "t", "v", "s", "m")  # open, static-open, mobile-open, scanners, days
+
+
+def _as_set(values: Iterable[Any] | None) -> set[Any]:
+    return set() if values is None else set(values)
+
+
+@dataclass
+class _Matrix:
+    """A MIP in matrix form: minimise c'x, row_lower <= A x <= row_upper, bounds, integrality."""
+
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    names: list[str]
+
+    def with_row(self, coefs: np.ndarray, lo: float, hi: float) -> _Matrix:
+        """Return a copy with one more dense row (used by the lexicographic stages)."""
+        row = sp.csr_matrix(coefs.reshape(1, -1))
+        return _Matrix(
+            self.cost, self.lower, self.upper, self.integer,
+            sp.vstack([self.A, row], format="csr"),
+            np.append(self.row_lower, lo), np.append(self.row_upper, hi), self.names,
+        )
+
+
+class _Rows:
+    """Accumulate COO blocks of constraint rows."""
+
+    def __init__(self) -> None:
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
+            lo: np.ndarray | float, hi: np.ndarray | float, count: int) -> None:
+        """Add ``count`` rows; ``rows`` are local (0..count-1)."""
+        if count == 0:
+            return
+        self.r.append(np.asarray(rows, dtype=np.int64) + self.n)
+        self.c.append(np.asarray(cols, dtype=np.int64))
+        self.v.append(np.asarray(vals, dtype=float))
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (count,)).copy())
+        self.hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (count,)).copy())
+        self.n += count
+
+    def matrix(self, n_cols: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        if not self.r:
+            return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
+        A = sp.coo_matrix(
+            (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
+            shape=(self.n, n_cols),
+        ).tocsr()
+        A.sum_duplicates()
+        return A, np.concatenate(self.lo), np.concatenate(self.hi)
+
+
+class PlacementModel:
+    r"""Place static PET-CT scanners and mobile visit days so every zone is served.
+
+    Sets: zones :math:`i \in I` with demand :math:`d_i` (scans/yr) and population
+    :math:`p_i`; candidate sites :math:`j \in J`; cyclotrons :math:`c \in C`.
+    :math:`N_i = \{j : t_{ij} \le T\}` are the available sites within the drive standard
+    :math:`T` (forbidden sites and sites without tracer supply removed). Zones with the same
+    :math:`N_i` may be merged exactly into groups :math:`g` (see *Merging*); below
+    :math:`i` stands for a zone or a group.
+
+    Decision variables, per site: :math:`y_j \in \{0,1\}` open; :math:`t_j \in \{0,1\}`
+    static service; :math:`v_j \in \{0,1\}` mobile service; :math:`s_j \in
+    \{0..\bar s_j\}` static scanners; :math:`m_j \in \{0..\bar m\}` mobile days per week.
+    Per pair: :math:`x_{ij} \in [0,1]` share of zone :math:`i`'s demand served at
+    :math:`j`; per zone :math:`u_i \in [0,1]` uncovered share. Optional tracer flows
+    :math:`q_{jc} \ge 0` (doses/day from cyclotron :math:`c` to site :math:`j`).
+
+    Constants: static capacity :math:`K^s` = scans/day x working days/yr per scanner;
+    mobile capacity :math:`K^m` = scans per mobile day x weeks/yr per weekly day;
+    utilisation ceiling :math:`\rho`; annual costs :math:`a^s` = capital / annualisation
+    years + running per scanner, :math:`a^t_j` = install / annualisation years per new
+    static site (the contract-site value for ``is_contract`` sites), :math:`a^m` = cost
+    per mobile day x weeks/yr per weekly day; uncovered penalty :math:`\pi` per scan.
+
+    .. math::
+
+        \text{cost:}\quad \min \sum_j \left(a^s s_j + a^t_j t_j + a^m m_j\right)
+            + \pi \sum_i d_i u_i
+
+    subject to
+
+    .. math::
+
+        \sum_{j \in N_i} x_{ij} + u_i = 1 \quad \forall i                 &\text{(coverage)}\\
+        \sum_{i : j \in N_i} d_i x_{ij} \le \rho\,(K^s s_j + K^m m_j) \quad \forall j
+                                                                          &\text{(capacity)}\\
+        t_j \le s_j \le \bar s_j t_j,\quad v_j \le m_j \le \bar m v_j     &\text{(service)}\\
+        t_j \le y_j,\quad v_j \le y_j,\quad y_j \le t_j + v_j             &\text{(open)}\\
+        t_j + v_j \le 1 \ \text{if static and mobile may not share a site} &\\
+        \textstyle\sum_j m_j \le D U,\quad \sum_j v_j \le U L            &\text{(fleet)}\\
+        \textstyle\sum_j (k\, s_j + k^t_j t_j) \le B                      &\text{(budget)}\\
+        \textstyle\sum_{j \in \text{lot } \ell} y_j \ge n_\ell,\quad \sum_j y_j = p
+                                                                          &\text{(rules)}\\
+        \textstyle\sum_{c} q_{jc} = \sum_i d_i x_{ij} / W,\quad
+        \sum_j f(\tau_{jc})\, q_{jc} \le Q_c                              &\text{(tracer)}
+
+    with :math:`U` mobile units of :math:`D` days/week visiting at most :math:`L` sites
+    each, capital :math:`k` per scanner and :math:`k^t_j` per new static site, budget
+    :math:`B`, per-lot minimum :math:`n_\ell`, :math:`W` working days/yr, decay factor
+    :math:`f(\tau) = 2^{\tau / T_{1/2}}` over the delivery time :math:`\tau_{jc}` and daily
+    capacity :math:`Q_c` (doses). Sites without a cyclotron within the primary delivery
+    limit (and, when asked, a second one within the back-up limit) have :math:`y_j = 0`;
+    forbidden sites too; locked sites have :math:`y_j = 1` (and :math:`s_j \ge 1` when
+    locked static). Links :math:`x_{ij} \le y_j` are implied by the capacity rows when
+    :math:`d_i > 0`; they are added for zero-demand zones (and for all pairs with
+    ``strong_linking=True``).
+
+    Objectives
+        ``"cost"``: as above. ``"drive_time"``: :math:`\min \sum_{ij} d_i \tau_{ij} x_{ij}
+        + \pi_t \sum_i d_i u_i` (with :math:`\pi_t = 10 T` minutes), then a second stage
+        minimises cost with the drive time held at its optimum. ``"max_coverage"``:
+        :math:`\max \sum_{ij} p_i x_{ij}` with :math:`\sum_j y_j = p`, then the cost stage.
+        ``"cover_then_cost"``: :math:`\min \sum_i d_i u_i`, then minimise cost with the
+        uncovered demand held at its optimum (lexicographic).
+
+    Merging
+        For ``"cost"`` and ``"cover_then_cost"`` zones with the same :math:`N_i` are merged
+        into one group with :math:`d_g = \sum d_i`: any solution maps to the group by
+        demand-weighted shares and back by giving every zone its group's shares, with the
+        same cost, capacity use and uncovered demand, so the optimum is unchanged.
+        ``"drive_time"`` weights each pair by its own drive time, so only zones with the
+        same sites *and* the same times merge (few do). ``"max_coverage"`` weights by
+        population but capacity by demand, so it merges only when population / demand is
+        the same in every group.
+
+    Parameters
+    ----------
+    od
+        Zone -> site drive times ``origin_id, destination_id, minutes`` (pairs beyond the
+        standard are ignored; missing pairs mean unreachable).
+    demand
+        Zones: ``id, scans_per_year`` and optionally ``population``, ``lot``.
+    sites
+        Candidates: ``id`` and optionally ``name, lot, is_contract, max_static_scanners,
+        allow_static, allow_mobile``.
+    cyclotron_minutes
+        Site -> cyclotron delivery times ``site_id, cyclotron_id, minutes``; None: no
+        tracer constraint.
+    od_all
+        Zone -> site drive times with a longer cut-off (e.g. 90 min) for the population
+        within 30/45/60/90 minutes; default ``od``.
+    objective
+        {"cost", "drive_time", "max_coverage", "cover_then_cost"}.
+    drive_minutes
+        Drive standard :math:`T`; default ``service.drive_standard_minutes``.
+    p_sites
+        Number of open sites :math:`p` (required for ``"max_coverage"``, optional else).
+    static_scans_per_day, working_days_per_year, mobile_scans_per_day,
+    mobile_weeks_per_year, target_utilisation
+        Capacity inputs; defaults from ``scanners.*``.
+    max_static_per_site
+        :math:`\bar s` (``scanners.max_static_scanners_per_site``); a ``max_static_scanners``
+        site column overrides it per site.
+    max_mobile_days_per_site
+        :math:`\bar m` (``scanners.mobile_max_visit_days_per_week``), at most 5.
+    mobile_units
+        Fleet size :math:`U`; None: no fleet limit. ``mobile_days_per_unit`` :math:`D`
+        defaults to ``scanners.mobile_days_per_week``.
+    max_sites_per_unit
+        :math:`L`; None: no limit.
+    allow_static_and_mobile
+        Whether one site may have both static scanners and mobile days.
+    static_capital_gbp, install_gbp, contract_install_gbp, annualisation_years,
+    static_running_gbp_per_year, mobile_gbp_per_day
+        Costs; defaults from ``costs.*``.
+    tracer_primary_minutes, tracer_backup_minutes
+        Delivery limits; defaults from ``tracer.max_delivery_minutes_*``.
+    require_backup
+        Also require a second cyclotron within ``tracer_backup_minutes``.
+    cyclotron_doses_per_day
+        Daily capacity :math:`Q_c` per cyclotron (mapping, or one number for all); None:
+        no capacity constraint.
+    decay_factor
+        :math:`f(\tau)`; default :func:`netplan.tracer.decay_factor`.
+    lock_open, lock_static, forbid
+        Site ids opened, given at least one static scanner, or excluded.
+    capital_budget_gbp
+        :math:`B` (undiscounted capital of scanners and new sites); None: no limit.
+    min_sites_per_lot
+        ``{lot: n}``; needs a ``lot`` column in ``sites``.
+    uncovered_penalty_gbp_per_scan
+        :math:`\pi`; default: 1.5 x the dearest single addition of capacity (a new static
+        site with one scanner, or one weekly mobile day), per scan: leaving even one scan
+        uncovered costs more than any one addition of capacity.
+    merge_zones
+        {"auto", True, False}: merge where exact ("auto"); True raises if not exact.
+    strong_linking
+        Add :math:`x_{ij} \le y_j` for every pair (tighter LP, larger model).
+
+    Raises
+    ------
+    ValidationError
+        Bad inputs (missing columns, unknown ids, bad values).
+    InfeasibleError
+        Rules that contradict each other (a locked site forbidden or without tracer,
+        ``p_sites`` or a lot minimum above the sites available, a budget below the locks).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> od = pd.DataFrame({"origin_id": ["a", "b"], "destination_id": ["S", "S"],
+    ...                    "minutes": [10.0, 20.0]})
+    >>> demand = pd.DataFrame({"id": ["a", "b"], "scans_per_year": [100.0, 100.0]})
+    >>> sites = pd.DataFrame({"id": ["S"]})
+    >>> model = PlacementModel.from_od(od, demand, sites, static_scans_per_day=1,
+    ...     working_days_per_year=250, target_utilisation=1.0, max_static_per_site=2,
+    ...     static_capital_gbp=1000, install_gbp=0, annualisation_years=10,
+    ...     static_running_gbp_per_year=100, mobile_gbp_per_day=1e9)
+    >>> result = model.solve()
+    >>> result.sites["static_scanners"].tolist(), result.totals["annual_cost_gbp"]
+    ([1], 200.0)
+    """
+
+    def __init__(
+        self,
+        od: pd.DataFrame,
+        demand: pd.DataFrame,
+        sites: pd.DataFrame,
+        *,
+        cyclotron_minutes: pd.DataFrame | None = None,
+        od_all: pd.DataFrame | None = None,
+        objective: str = "cost",
+        drive_minutes: float | None = None,
+        p_sites: int | None = None,
+        static_scans_per_day: float | None = None,
+        working_days_per_year: float | None = None,
+        mobile_scans_per_day: float | None = None,
+        mobile_weeks_per_year: float | None = None,
+        target_utilisation: float | None = None,
+        max_static_per_site: int | None = None,
+        max_mobile_days_per_site: int | None = None,
+        mobile_units: int | None = None,
+        mobile_days_per_unit: int | None = None,
+        max_sites_per_unit: int | None = None,
+        allow_static_and_mobile: bool = True,
+        static_capital_gbp: float | None = None,
+        install_gbp: float | None = None,
+        contract_install_gbp: float | None = None,
+        annualisation_years: float | None = None,
+        static_running_gbp_per_year: float | None = None,
+        mobile_gbp_per_day: float | None = None,
+        tracer_primary_minutes: float | None = None,
+        tracer_backup_minutes: float | None = None,
+        require_backup: bool = False,
+        cyclotron_doses_per_day: Mapping[Any, float] | float | None = None,
+        decay_factor: Callable[[Any], Any] | None = None,
+        lock_open: Iterable[Any] | None = None,
+        lock_static: Iterable[Any] | None = None,
+        forbid: Iterable[Any] | None = None,
+        capital_budget_gbp: float | None = None,
+        min_sites_per_lot: Mapping[Any, int] | None = None,
+        uncovered_penalty_gbp_per_scan: float | None = None,
+        merge_zones: bool | str = "auto",
+        strong_linking: bool = False,
+    ) -> None:
+        start = time.perf_counter()
+        if objective not in OBJECTIVES:
+            msg = f"unknown objective {objective!r}; choose one of {list(OBJECTIVES)}"
+            raise ValidationError(msg)
+        if merge_zones not in ("auto", True, False):
+            msg = f"merge_zones must be 'auto', True or False, got {merge_zones!r}"
+            raise ValidationError(msg)
+        self.objective = objective
+
+        def pick(value: Any, key: str) -> float:
+            out = default(key) if value is None else value
+            return float(out)
+
+        self.drive_minutes = pick(drive_minutes, "service.drive_standard_minutes")
+        self.static_scans_per_day = pick(static_scans_per_day, "scanners.static_scans_per_day")
+        self.working_days_per_year = pick(
+            working_days_per_year, "scanners.working_days_per_year")
+        self.mobile_scans_per_day = pick(mobile_scans_per_day, "scanners.mobile_scans_per_day")
+        self.mobile_weeks_per_year = pick(
+            mobile_weeks_per_year, "scanners.mobile_weeks_per_year")
+        self.target_utilisation = pick(target_utilisation, "scanners.target_utilisation")
+        self.max_static_per_site = int(pick(
+            max_static_per_site, "scanners.max_static_scanners_per_site"))
+        self.max_mobile_days_per_site = int(pick(
+            max_mobile_days_per_site, "scanners.mobile_max_visit_days_per_week"))
+        self.mobile_days_per_unit = int(pick(
+            mobile_days_per_unit, "scanners.mobile_days_per_week"))
+        self.static_capital_gbp = pick(static_capital_gbp, "costs.static_scanner_capital_gbp")
+        self.install_gbp = pick(install_gbp, "costs.static_install_gbp")
+        self.contract_install_gbp = pick(
+            contract_install_gbp, "costs.existing_site_install_gbp")
+        self.annualisation_years = pick(annualisation_years, "costs.annualisation_years")
+        self.static_running_gbp_per_year = pick(
+            static_running_gbp_per_year, "costs.static_running_gbp_per_year")
+        self.mobile_gbp_per_day = pick(mobile_gbp_per_day, "costs.mobile_gbp_per_day")
+        self.tracer_primary_minutes = pick(
+            tracer_primary_minutes, "tracer.max_delivery_minutes_primary")
+        self.tracer_backup_minutes = pick(
+            tracer_backup_minutes, "tracer.max_delivery_minutes_backup")
+        self.require_backup = bool(require_backup)
+        self.mobile_units = None if mobile_units is None else int(mobile_units)
+        self.max_sites_per_unit = None if max_sites_per_unit is None else int(max_sites_per_unit)
+        self.allow_static_and_mobile = bool(allow_static_and_mobile)
+        self.capital_budget_gbp = None if capital_budget_gbp is None else float(capital_budget_gbp)
+        self.p_sites = None if p_sites is None else int(p_sites)
+        self.strong_linking = bool(strong_linking)
+        self._check_numbers()
+        if objective == "max_coverage" and self.p_sites is None:
+            msg = "objective 'max_coverage' needs p_sites (the number of sites to open)"
+            raise ValidationError(msg)
+        if decay_factor is None:
+            from .. import tracer
+
+            decay_factor = tracer.decay_factor
+        self._decay_factor = decay_factor
+        self.messages: list[str] = []
+
+        self._read_sites(sites, lock_open, lock_static, forbid, min_sites_per_lot)
+        self._read_demand(demand)
+        self._read_tracer(cyclotron_minutes, cyclotron_doses_per_day)
+        self._check_rules()
+        self._read_pairs(od)
+        self._od_all = self._read_od_all(od if od_all is None else od_all)
+        self._penalty = self._uncovered_penalty(uncovered_penalty_gbp_per_scan)
+        self._group(merge_zones)
+        self._presolve_checks()
+        self.matrix = self._build_matrix()
+        self.build_time_s = time.perf_counter() - start
+        logger.info(
+            "placement model: %d zones (%d groups) x %d sites, %d pairs, %d cols, %d rows, "
+            "built in %.2f s",
+            self.n_zones, self.n_groups, self.n_sites, self.n_group_pairs,
+            len(self.matrix.cost), self.matrix.A.shape[0], self.build_time_s,
+        )
+
+    @classmethod
+    def from_od(
+        cls,
+        od: pd.DataFrame,
+        demand: pd.DataFrame,
+        sites: pd.DataFrame,
+        **options: Any,
+    ) -> PlacementModel:
+        """Build the model from drive-time tables and zone/site frames (see the class)."""
+        return cls(od, demand, sites, **options)
+
+    # ------------------------------------------------------------------ inputs
+    def _check_numbers(self) -> None:
+        positive = {
+            "drive_minutes": self.drive_minutes,
+            "working_days_per_year": self.working_days_per_year,
+            "mobile_weeks_per_year": self.mobile_weeks_per_year,
+            "annualisation_years": self.annualisation_years,
+            "target_utilisation": self.target_utilisation,
+            "tracer_primary_minutes": self.tracer_primary_minutes,
+        }
+        bad = {k: v for k, v in positive.items() if not (v > 0 and math.isfinite(v))}
+        if bad:
+            msg = f"these inputs must be positive and finite: {bad}"
+            raise ValidationError(msg)
+        if self.target_utilisation > 1:
+            msg = f"target_utilisation must be in (0, 1], got {self.target_utilisation}"
+            raise ValidationError(msg)
+        if not 0 <= self.max_mobile_days_per_site <= 5:
+            msg = f"max_mobile_days_per_site must be 0..5, got {self.max_mobile_days_per_site}"
+            raise ValidationError(msg)
+        for name in ("static_scans_per_day", "mobile_scans_per_day", "static_capital_gbp",
+                     "install_gbp", "contract_install_gbp", "static_running_gbp_per_year",
+                     "mobile_gbp_per_day"):
+            if getattr(self, name) < 0:
+                msg = f"{name} must be >= 0, got {getattr(self, name)}"
+                raise ValidationError(msg)
+
+    def _read_sites(self, sites: pd.DataFrame, lock_open: Any, lock_static: Any,
+                    forbid: Any, min_sites_per_lot: Mapping[Any, int] | None) -> None:
+        check_unique(sites, "id", source="sites")
+        self.site_ids = np.asarray(sites["id"].to_numpy(), dtype=object)
+        self.n_sites = len(self.site_ids)
+        self._site_pos = {sid: k for k, sid in enumerate(self.site_ids)}
+        n = self.n_sites
+        self.site_name = (sites["name"].astype(str).to_numpy() if "name" in sites
+                          else self.site_ids.astype(str))
+        self.site_lot = sites["lot"].to_numpy(dtype=object) if "lot" in sites else np.full(
+            n, None, dtype=object)
+        contract = (sites["is_contract"].fillna(False).astype(bool).to_numpy()
+                    if "is_contract" in sites else np.zeros(n, bool))
+        smax = np.full(n, self.max_static_per_site, dtype=float)
+        if "max_static_scanners" in sites:
+            col = pd.to_numeric(sites["max_static_scanners"], errors="coerce").to_numpy()
+            smax = np.where(np.isfinite(col), col, smax)
+        if "allow_static" in sites:
+            smax = np.where(sites["allow_static"].fillna(True).astype(bool), smax, 0)
+        mmax = np.full(n, float(self.max_mobile_days_per_site))
+        if "allow_mobile" in sites:
+            mmax = np.where(sites["allow_mobile"].fillna(True).astype(bool), mmax, 0)
+        if self.mobile_units == 0 or self.mobile_scans_per_day == 0:
+            mmax[:] = 0
+        self.smax, self.mmax = smax, mmax
+        self.install_site_gbp = np.where(contract, self.contract_install_gbp, self.install_gbp)
+        self.is_contract = contract
+
+        def positions(ids: Any, what: str) -> np.ndarray:
+            ids = _as_set(ids)
+            unknown = sorted(map(str, ids - set(self._site_pos)))
+            if unknown:
+                msg = f"{what}: unknown site id(s) {unknown[:10]}; use ids from sites['id']"
+                raise ValidationError(msg)
+            return np.array(sorted(self._site_pos[s] for s in ids), dtype=np.int64)
+
+        self.lock_open = positions(lock_open, "lock_open")
+        self.lock_static = positions(lock_static, "lock_static")
+        self.forbid = positions(forbid, "forbid")
+        self.min_sites_per_lot = dict(min_sites_per_lot or {})
+        if self.min_sites_per_lot and "lot" not in sites:
+            msg = "min_sites_per_lot needs a 'lot' column in sites"
+            raise ValidationError(msg)
+        unknown_lots = set(self.min_sites_per_lot) - set(self.site_lot)
+        if unknown_lots:
+            msg = f"min_sites_per_lot names lot(s) {sorted(map(str, unknown_lots))} with no site"
+            raise ValidationError(msg)
+
+    def _read_demand(self, demand: pd.DataFrame) -> None:
+        check_unique(demand, "id", source="demand")
+        check_columns(demand, ["id", "scans_per_year"], source="demand")
+        self.zone_ids = np.asarray(demand["id"].to_numpy(), dtype=object)
+        self.n_zones = len(self.zone_ids)
+        d = pd.to_numeric(demand["scans_per_year"], errors="coerce").to_numpy(dtype=float)
+        if not np.all(np.isfinite(d)) or np.any(d < 0):
+            bad = self.zone_ids[~(np.isfinite(d) & (d >= 0))][:10]
+            msg = f"demand: scans_per_year must be finite and >= 0; bad zone(s) {list(bad)}"
+            raise ValidationError(msg)
+        self.d = d
+        if "population" in demand:
+            self.pop = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy(
+                dtype=float)
+        else:
+            self.pop = d.copy()
+        self.zone_lot = (demand["lot"].to_numpy(dtype=object) if "lot" in demand
+                         else np.full(self.n_zones, None, dtype=object))
+        self._zone_pos = pd.Index(self.zone_ids)
+
+    def _read_tracer(self, cyc: pd.DataFrame | None,
+                     capacity: Mapping[Any, float] | float | None) -> None:
+        n = self.n_sites
+        self.tracer_ok = np.ones(n, bool)
+        self.tracer_source = np.full(n, None, dtype=object)
+        self.tracer_minutes = np.full(n, np.nan)
+        self.backup_source = np.full(n, None, dtype=object)
+        self.backup_minutes = np.full(n, np.nan)
+        self.tracer_reason = np.full(n, "", dtype=object)
+        self.cyc_pairs: pd.DataFrame | None = None
+        self.cyc_capacity: dict[Any, float] = {}
+        if cyc is None:
+            if capacity is not None or self.require_backup:
+                msg = "cyclotron capacity / require_backup need cyclotron_minutes"
+                raise ValidationError(msg)
+            return
+        check_columns(cyc, ["site_id", "cyclotron_id", "minutes"], source="cyclotron_minutes")
+        table = cyc[cyc["site_id"].isin(self._site_pos)].copy()
+        table["minutes"] = pd.to_numeric(table["minutes"], errors="coerce")
+        table = table.dropna(subset=["minutes"])
+        table = table.groupby(["site_id", "cyclotron_id"], as_index=False)["minutes"].min()
+        table["pos"] = table["site_id"].map(self._site_pos).astype(np.int64)
+        table = table.sort_values(["pos", "minutes"], kind="stable")
+        for pos, grp in table.groupby("pos", sort=False):
+            within = grp[grp["minutes"] <= self.tracer_primary_minutes + _EPS]
+            if len(within):
+                self.tracer_source[pos] = within["cyclotron_id"].iloc[0]
+                self.tracer_minutes[pos] = within["minutes"].iloc[0]
+            others = grp[(grp["cyclotron_id"] != self.tracer_source[pos])
+                         & (grp["minutes"] <= self.tracer_backup_minutes + _EPS)]
+            if len(others):
+                self.backup_source[pos] = others["cyclotron_id"].iloc[0]
+                self.backup_minutes[pos] = others["minutes"].iloc[0]
+        no_primary = pd.isna(self.tracer_minutes)
+        self.tracer_reason[no_primary] = (
+            f"no cyclotron within {self.tracer_primary_minutes:g} delivery minutes")
+        self.tracer_ok &= ~no_primary
+        if self.require_backup:
+            no_backup = ~no_primary & pd.isna(self.backup_minutes)
+            self.tracer_reason[no_backup] = (
+                f"no back-up cyclotron within {self.tracer_backup_minutes:g} delivery minutes")
+            self.tracer_ok &= ~no_backup
+        if capacity is not None:
+            cyc_ids = table["cyclotron_id"].unique()
+            if isinstance(capacity, Mapping):
+                missing = [c for c in cyc_ids if c not in capacity]
+                if missing:
+                    msg = f"cyclotron_doses_per_day: no capacity for cyclotron(s) {missing[:10]}"
+                    raise ValidationError(msg)
+                self.cyc_capacity = {c: float(capacity[c]) for c in cyc_ids}
+            else:
+                self.cyc_capacity = {c: float(capacity) for c in cyc_ids}
+            flows = table[table["minutes"] <= self.tracer_primary_minutes + _EPS].copy()
+            flows["factor"] = np.asarray(self._decay_factor(flows["minutes"].to_numpy()),
+                                         dtype=float)
+            self.cyc_pairs = flows.reset_index(drop=True)
+
+    def _check_rules(self) -> None:
+        n = self.n_sites
+        available = self.tracer_ok.copy()
+        available[self.forbid] = False
+        available &= (self.smax + self.mmax) > 0
+        self.available = available
+        problems = []
+        for pos in self.lock_open.tolist() + self.lock_static.tolist():
+            sid = self.site_ids[pos]
+            if pos in set(self.forbid.tolist()):
+                problems.append(f"site {sid!r} is both locked and forbidden")
+            elif not self.tracer_ok[pos]:
+                problems.append(f"site {sid!r} is locked but has {self.tracer_reason[pos]}")
+            elif not available[pos]:
+                problems.append(f"site {sid!r} is locked but allows no service")
+        for pos in self.lock_static.tolist():
+            if self.smax[pos] < 1:
+                problems.append(f"site {self.site_ids[pos]!r} is locked static but allows "
+                                "no static scanner")
+        n_avail = int(available.sum())
+        if self.p_sites is not None:
+            if self.p_sites > n_avail:
+                problems.append(f"p_sites={self.p_sites} but only {n_avail} of {n} sites are "
+                                "available (not forbidden, with tracer supply)")
+            locked = len(set(self.lock_open.tolist()) | set(self.lock_static.tolist()))
+            if locked > self.p_sites:
+                problems.append(f"{locked} sites are locked open but p_sites={self.p_sites}")
+        for lot, need in self.min_sites_per_lot.items():
+            have = int((available & (self.site_lot == lot)).sum())
+            if need > have:
+                problems.append(f"lot {lot!r} needs {need} sites but only {have} are available")
+        if self.capital_budget_gbp is not None and len(self.lock_static):
+            need = float(sum(self.static_capital_gbp + self.install_site_gbp[p]
+                             for p in self.lock_static))
+            if need > self.capital_budget_gbp + _EPS:
+                problems.append(f"the locked static sites need £{need:,.0f} of capital but the "
+                                f"budget is £{self.capital_budget_gbp:,.0f}")
+        if self.max_sites_per_unit is not None and self.max_sites_per_unit < 0:
+            problems.append("max_sites_per_unit must be >= 0")
+        if problems:
+            msg = ("placement model is infeasible before solving: " + "; ".join(problems)
+                   + ". Relax the rules (locks, forbids, p_sites, lot minimums, budget).")
+            raise InfeasibleError(msg, _INFEASIBLE)
+
+    def _read_pairs(self, od: pd.DataFrame) -> None:
+        check_columns(od, ["origin_id", "destination_id", "minutes"], source="od")
+        zone = self._zone_pos.get_indexer(od["origin_id"])
+        site = pd.Index(self.site_ids).get_indexer(od["destination_id"])
+        minutes = pd.to_numeric(od["minutes"], errors="coerce").to_numpy(dtype=float)
+        keep = (zone >= 0) & (site >= 0) & np.isfinite(minutes)
+        keep &= minutes <= self.drive_minutes + _EPS
+        zone, site, minutes = zone[keep], site[keep], minutes[keep]
+        # pairs within the standard, before removing unavailable sites (for the reasons)
+        any_within = np.zeros(self.n_zones, bool)
+        any_within[zone] = True
+        tracer_pair = self.tracer_ok[site]
+        any_tracer = np.zeros(self.n_zones, bool)
+        any_tracer[zone[tracer_pair]] = True
+        avail = self.available[site]
+        zone, site, minutes = zone[avail], site[avail], minutes[avail]
+        # one row per (zone, site): the shortest time; sort by zone then site
+        order = np.lexsort((minutes, site, zone))
+        zone, site, minutes = zone[order], site[order], minutes[order]
+        first = np.ones(len(zone), bool)
+        first[1:] = (zone[1:] != zone[:-1]) | (site[1:] != site[:-1])
+        self.pz, self.ps, self.pt = zone[first], site[first], minutes[first]
+        has = np.zeros(self.n_zones, bool)
+        has[self.pz] = True
+        reason = np.full(self.n_zones, "", dtype=object)
+        std = f"{self.drive_minutes:g} minutes"
+        reason[~any_within] = f"no candidate within {std}"
+        reason[any_within & ~any_tracer & ~has] = (
+            f"no candidate within {std} has tracer supply")
+        reason[any_within & any_tracer & ~has] = (
+            f"candidates within {std} are forbidden or allow no service")
+        self.zone_reason = reason
+        self.coverable = has
+
+    def _read_od_all(self, od_all: pd.DataFrame) -> pd.DataFrame:
+        check_columns(od_all, ["origin_id", "destination_id", "minutes"], source="od_all")
+        zone = self._zone_pos.get_indexer(od_all["origin_id"])
+        site = pd.Index(self.site_ids).get_indexer(od_all["destination_id"])
+        minutes = pd.to_numeric(od_all["minutes"], errors="coerce").to_numpy(dtype=float)
+        keep = (zone >= 0) & (site >= 0) & np.isfinite(minutes)
+        return pd.DataFrame({"zone": zone[keep], "site": site[keep], "minutes": minutes[keep]})
+
+    def _uncovered_penalty(self, value: float | None) -> float:
+        if value is not None:
+            if value < 0:
+                msg = f"uncovered_penalty_gbp_per_scan must be >= 0, got {value}"
+                raise ValidationError(msg)
+            return float(value)
+        dearest = max(
+            self.static_capital_gbp / self.annualisation_years + self.static_running_gbp_per_year
+            + float(np.max(self.install_site_gbp, initial=0.0)) / self.annualisation_years,
+            self.mobile_gbp_per_day * self.mobile_weeks_per_year,
+            1.0,
+        )
+        return 1.5 * dearest
+
+    # ------------------------------------------------------------------ merging
+    def _group(self, merge: bool | str) -> None:
+        """Group zones with identical reachable sets (and times where needed); exact."""
+        nz = self.n_zones
+        counts = np.bincount(self.pz, minlength=nz)
+        starts = np.zeros(nz + 1, np.int64)
+        np.cumsum(counts, out=starts[1:])
+        self._zstart, self._zcount = starts[:-1], counts
+        reason = ""
+        can = True
+        if self.objective == "drive_time":
+            reason = ("drive_time weights each zone-site pair by its own minutes, so only "
+                      "zones with identical sites and times are merged")
+        if self.objective == "max_coverage":
+            ratio = np.divide(self.pop, self.d, out=np.full(nz, np.nan), where=self.d > 0)
+            can = "pending-ratio"  # checked after keys are known
+        use = merge is True or (merge == "auto")
+        if not use:
+            self._set_groups(np.arange(nz), "zone merging off (merge_zones=False)")
+            return
+        rng = np.random.default_rng(20240607)
+        h1 = rng.integers(1, 2**62, size=self.n_sites, dtype=np.int64)
+        h2 = rng.integers(1, 2**62, size=self.n_sites, dtype=np.int64)
+        k1 = np.zeros(nz, np.int64)
+        k2 = np.zeros(nz, np.int64)
+        with np.errstate(over="ignore"):
+            np.add.at(k1, self.pz, h1[self.ps])
+            np.bitwise_xor.at(k2, self.pz, h2[self.ps])
+            if self.objective == "drive_time":
+                tb = np.round(self.pt * 1e6).astype(np.int64) * h1[self.ps]
+                k3 = np.zeros(nz, np.int64)
+                np.add.at(k3, self.pz, tb)
+            else:
+                k3 = np.zeros(nz, np.int64)
+        keys = pd.DataFrame({"n": counts, "k1": k1, "k2": k2, "k3": k3})
+        # uncoverable zones stay on their own (no variables anyway)
+        keys.loc[counts == 0, "k1"] = -np.arange(1, int((counts == 0).sum()) + 1)
+        group = keys.groupby(["n", "k1", "k2", "k3"], sort=False).ngroup().to_numpy()
+        group = self._verify_groups(group)
+        if can == "pending-ratio":
+            g_ok = pd.Series(ratio).groupby(group).agg(lambda s: np.allclose(s, s.iloc[0],
+                                                                              equal_nan=True))
+            if not bool(g_ok.all()):
+                why = ("max_coverage weights zones by population but capacity by demand, and "
+                       "population/demand differs between zones with the same sites, so "
+                       "merging would not be exact")
+                if merge is True:
+                    msg = f"merge_zones=True is not exact here: {why}"
+                    raise ValidationError(msg)
+                self._set_groups(np.arange(nz), f"zone merging off: {why}")
+                return
+        self._set_groups(group, reason or "zones with identical reachable sites merged")
+
+    def _verify_groups(self, group: np.ndarray) -> np.ndarray:
+        """Check every zone's site list (and times) equals its group's first zone's; split
+        any hash collision into its own group so merging is exact."""
+        nz = self.n_zones
+        first = np.full(group.max() + 1 if nz else 0, -1, np.int64)
+        order = np.arange(nz)[::-1]
+        first[group[order]] = order  # smallest zone index per group
+        rep = first[group]
+        rank = np.arange(len(self.pz)) - self._zstart[self.pz]
+        rep_pair = self._zstart[rep[self.pz]] + rank
+        same = self.ps[rep_pair] == self.ps
+        if self.objective == "drive_time":
+            same &= self.pt[rep_pair] == self.pt
+        bad = np.zeros(nz, bool)
+        bad[self.pz[~same]] = True
+        if bad.any():  # pragma: no cover - 64-bit hash collision
+            group = group.copy()
+            group[bad] = group.max() + 1 + np.arange(int(bad.sum()))
+        return group
+
+    def _set_groups(self, group: np.ndarray, note: str) -> None:
+        _, group = np.unique(group, return_inverse=True)
+        self.zone_group = group
+        self.n_groups = int(group.max() + 1) if len(group) else 0
+        self.merged = self.n_groups < self.n_zones
+        self.merge_note = note
+        ng = self.n_groups
+        self.gd = np.bincount(group, weights=self.d, minlength=ng)
+        self.gpop = np.bincount(group, weights=self.pop, minlength=ng)
+        # representative zone of each group, and its pairs become the group's pairs
+        rep = np.full(ng, -1, np.int64)
+        order = np.arange(self.n_zones)[::-1]
+        rep[group[order]] = order
+        self.group_rep = rep
+        counts = self._zcount[rep]
+        self.gcount = counts
+        gstart = np.zeros(ng + 1, np.int64)
+        np.cumsum(counts, out=gstart[1:])
+        self.gstart = gstart[:-1]
+        idx = np.repeat(self._zstart[rep], counts) + (
+            np.arange(gstart[-1]) - np.repeat(gstart[:-1], counts))
+        self.gp_group = np.repeat(np.arange(ng), counts)
+        self.gp_site = self.ps[idx]
+        self.gp_minutes = self.pt[idx]
+        self.n_group_pairs = len(self.gp_site)
+        self.group_coverable = counts > 0
+        if self.merged:
+            self.messages.append(f"{note}: {self.n_zones:,} zones -> {ng:,} groups")
+        elif note:
+            self.messages.append(note)
+
+    # ------------------------------------------------------------------ checks
+    def _presolve_checks(self) -> None:
+        lonely = ~self.coverable
+        if lonely.any():
+            reasons = pd.Series(self.zone_reason[lonely]).value_counts()
+            for why, count in reasons.items():
+                mask = lonely & (self.zone_reason == why)
+                self.messages.append(
+                    f"{count:,} zone(s) cannot be covered ({why}): "
+                    f"{self.d[mask].sum():,.0f} scans/yr, population {self.pop[mask].sum():,.0f}; "
+                    f"e.g. {list(self.zone_ids[mask][:5])}"
+                )
+        rho = self.target_utilisation
+        cap_s = rho * self.static_scans_per_day * self.working_days_per_year
+        cap_m = rho * self.mobile_scans_per_day * self.mobile_weeks_per_year
+        site_cap = np.where(self.available, cap_s * self.smax + cap_m * self.mmax, 0.0)
+        self.site_max_capacity = site_cap
+        # zones that can reach only one lot / one site must fit in that lot / site
+        gsite = self.gp_site
+        glot = self.site_lot[gsite]
+        checks: list[tuple[str, np.ndarray, float]] = []
+        if self.n_group_pairs:
+            lots = pd.Series(glot, dtype=object)
+            full = np.arange(self.n_groups)
+            one_lot = (lots.groupby(self.gp_group).nunique(dropna=False)
+                       .reindex(full, fill_value=0).to_numpy() == 1)
+            lot_of = lots.groupby(self.gp_group).first().reindex(full).to_numpy()
+            for lot in pd.unique(self.site_lot):
+                if lot is None or (isinstance(lot, float) and math.isnan(lot)):
+                    continue
+                groups = one_lot & (lot_of == lot)
+                cap = float(site_cap[self.site_lot == lot].sum())
+                checks.append((f"lot {lot!r}", groups, cap))
+            single = self.gcount == 1
+            first_site = gsite[self.gstart[single]]
+            for s in np.unique(first_site):
+                groups = np.zeros(self.n_groups, bool)
+                groups[np.flatnonzero(single)[first_site == s]] = True
+                checks.append((f"site {self.site_ids[s]!r}", groups, float(site_cap[s])))
+        for label, groups, cap in checks:
+            need = float(self.gd[groups].sum())
+            if need > cap + 1e-6:
+                self.messages.append(
+                    f"{label}: zones that can reach only it need {need:,.0f} scans/yr but its "
+                    f"sites provide at most {cap:,.0f} at {rho:.0%} utilisation; at least "
+                    f"{need - cap:,.0f} scans/yr will be uncovered"
+                )
+        for m in self.messages:
+            logger.info("pre-solve: %s", m)
+
+    # ------------------------------------------------------------------ matrix
+    def _build_matrix(self) -> _Matrix:
+        n, P, G = self.n_sites, self.n_group_pairs, self.n_groups
+        off = {b: k * n for k, b in enumerate(_SITE_BLOCKS)}
+        x0 = 5 * n
+        u0 = x0 + P
+        q0 = u0 + G
+        nq = 0 if self.cyc_pairs is None else len(self.cyc_pairs)
+        ncol = q0 + nq
+        self._off, self._x0, self._u0, self._q0, self._ncol = off, x0, u0, q0, ncol
+        lower = np.zeros(ncol)
+        upper = np.ones(ncol)
+        integer = np.zeros(ncol, bool)
+        avail = self.available.astype(float)
+        sites = np.arange(n)
+        upper[off["y"] + sites] = avail
+        upper[off["t"] + sites] = avail * (self.smax > 0)
+        upper[off["v"] + sites] = avail * (self.mmax > 0)
+        upper[off["s"] + sites] = avail * self.smax
+        upper[off["m"] + sites] = avail * self.mmax
+        for b in _SITE_BLOCKS:
+            integer[off[b] + sites] = True
+        lower[off["y"] + self.lock_open] = 1
+        lower[off["y"] + self.lock_static] = 1
+        lower[off["t"] + self.lock_static] = 1
+        lower[off["s"] + self.lock_static] = 1
+        upper[u0:q0] = 1.0
+        upper[q0:] = np.inf
+        names = ([f"{b}_{j}" for b in _SITE_BLOCKS for j in range(n)]
+                 + [f"x_{g}_{j}" for g, j in zip(self.gp_group.tolist(),
+                                                 self.gp_site.tolist(), strict=True)]
+                 + [f"u_{g}" for g in range(G)] + [f"q_{k}" for k in range(nq)])
+
+        rows = _Rows()
+        xc = x0 + np.arange(P)
+        # coverage: sum_j x_gj + u_g = 1
+        rows.add(np.concatenate([self.gp_group, np.arange(G)]),
+                 np.concatenate([xc, u0 + np.arange(G)]), np.ones(P + G), 1.0, 1.0, G)
+        # capacity: sum_g d_g x_gj - rho Ks s_j - rho Km m_j <= 0
+        rho = self.target_utilisation
+        ks = rho * self.static_scans_per_day * self.working_days_per_year
+        km = rho * self.mobile_scans_per_day * self.mobile_weeks_per_year
+        rows.add(np.concatenate([self.gp_site, sites, sites]),
+                 np.concatenate([xc, off["s"] + sites, off["m"] + sites]),
+                 np.concatenate([self.gd[self.gp_group], np.full(n, -ks), np.full(n, -km)]),
+                 -np.inf, 0.0, n)
+
+        def pair_rows(a: str, ca: Any, b: str, cb: Any, lo: float, hi: float) -> None:
+            rows.add(np.concatenate([sites, sites]),
+                     np.concatenate([off[a] + sites, off[b] + sites]),
+                     np.concatenate([np.broadcast_to(ca, n), np.broadcast_to(cb, n)]),
+                     lo, hi, n)
+
+        pair_rows("s", 1.0, "t", -self.smax, -np.inf, 0.0)   # s <= smax t
+        pair_rows("t", 1.0, "s", -1.0, -np.inf, 0.0)         # t <= s
+        pair_rows("m", 1.0, "v", -self.mmax, -np.inf, 0.0)   # m <= mmax v
+        pair_rows("v", 1.0, "m", -1.0, -np.inf, 0.0)         # v <= m
+        pair_rows("t", 1.0, "y", -1.0, -np.inf, 0.0)         # t <= y
+        pair_rows("v", 1.0, "y", -1.0, -np.inf, 0.0)         # v <= y
+        rows.add(np.concatenate([sites] * 3),                # y <= t + v
+                 np.concatenate([off["y"] + sites, off["t"] + sites, off["v"] + sites]),
+                 np.concatenate([np.ones(n), -np.ones(n), -np.ones(n)]), -np.inf, 0.0, n)
+        if not self.allow_static_and_mobile:
+            pair_rows("t", 1.0, "v", 1.0, -np.inf, 1.0)
+        if self.mobile_units is not None:
+            rows.add(np.zeros(n), off["m"] + sites, np.ones(n), -np.inf,
+                     float(self.mobile_days_per_unit * self.mobile_units), 1)
+            if self.max_sites_per_unit is not None:
+                rows.add(np.zeros(n), off["v"] + sites, np.ones(n), -np.inf,
+                         float(self.max_sites_per_unit * self.mobile_units), 1)
+        if self.capital_budget_gbp is not None:
+            rows.add(np.zeros(2 * n), np.concatenate([off["s"] + sites, off["t"] + sites]),
+                     np.concatenate([np.full(n, self.static_capital_gbp), self.install_site_gbp]),
+                     -np.inf, self.capital_budget_gbp, 1)
+        for lot, need in self.min_sites_per_lot.items():
+            members = np.flatnonzero(self.site_lot == lot)
+            rows.add(np.zeros(len(members)), off["y"] + members, np.ones(len(members)),
+                     float(need), np.inf, 1)
+        if self.p_sites is not None:
+            rows.add(np.zeros(n), off["y"] + sites, np.ones(n), float(self.p_sites),
+                     float(self.p_sites), 1)
+        link = np.ones(P, bool) if self.strong_linking else (self.gd[self.gp_group] <= 0)
+        k = np.flatnonzero(link)
+        rows.add(np.concatenate([np.arange(len(k))] * 2),
+                 np.concatenate([xc[k], off["y"] + self.gp_site[k]]),
+                 np.concatenate([np.ones(len(k)), -np.ones(len(k))]), -np.inf, 0.0, len(k))
+        if nq:
+            cp = self.cyc_pairs
+            qs = cp["pos"].to_numpy()
+            # sum_c q_jc - sum_g d_g x_gj / W = 0 for each site with flows
+            rows.add(np.concatenate([self.gp_site, qs]),
+                     np.concatenate([xc, q0 + np.arange(nq)]),
+                     np.concatenate([-self.gd[self.gp_group] / self.working_days_per_year,
+                                     np.ones(nq)]), 0.0, 0.0, n)
+            cyc_ids = list(self.cyc_capacity)
+            cpos = cp["cyclotron_id"].map({c: k for k, c in enumerate(cyc_ids)}).to_numpy()
+            rows.add(cpos, q0 + np.arange(nq), cp["factor"].to_numpy(), -np.inf,
+                     np.array([self.cyc_capacity[c] for c in cyc_ids]), len(cyc_ids))
+        A, rlo, rhi = rows.matrix(ncol)
+        return _Matrix(np.zeros(ncol), lower, upper, integer, A, rlo, rhi, names)
+
+    # ------------------------------------------------------------------ objectives
+    def _cost_vector(self) -> np.ndarray:
+        off, n = self._off, self.n_sites
+        c = np.zeros(self._ncol)
+        sites = np.arange(n)
+        c[off["s"] + sites] = (self.static_capital_gbp / self.annualisation_years
+                               + self.static_running_gbp_per_year)
+        c[off["t"] + sites] = self.install_site_gbp / self.annualisation_years
+        c[off["m"] + sites] = self.mobile_gbp_per_day * self.mobile_weeks_per_year
+        return c
+
+    def _uncovered_vector(self) -> np.ndarray:
+        c = np.zeros(self._ncol)
+        # uncoverable groups have u = 1 whatever happens: keep that constant out of the
+        # objective so the relative MIP gap measures what the model can change
+        c[self._u0:self._u0 + self.n_groups] = self.gd * self.group_coverable
+        return c
+
+    def _stages(self) -> list[tuple[str, np.ndarray]]:
+        cost = self._cost_vector()
+        unc = self._uncovered_vector()
+        if self.objective == "cost":
+            return [("cost", cost + self._penalty * unc)]
+        if self.objective == "cover_then_cost":
+            return [("uncovered_scans", unc), ("cost", cost)]
+        if self.objective == "drive_time":
+            c = np.zeros(self._ncol)
+            c[self._x0:self._u0] = self.gd[self.gp_group] * self.gp_minutes
+            c += 10.0 * self.drive_minutes * unc
+            return [("scan_minutes", c), ("cost", cost)]
+        c = np.zeros(self._ncol)  # max_coverage: minimise minus covered population
+        c[self._x0:self._u0] = -self.gpop[self.gp_group]
+        return [("minus_covered_population", c), ("cost", cost)]
+
+    # ------------------------------------------------------------------ warm start
+    def greedy_start(self) -> np.ndarray | None:
+        """A feasible starting solution: greedy capacitated covering with static scanners.
+
+        Repeatedly opens the available site that reaches the most unserved demand, fills
+        its static capacity (up to the per-site maximum) with the nearest unserved groups,
+        and buys just enough scanners. Locks are honoured. The start is checked against
+        every row and dropped (None) when it breaks one (budget, lot minimums, p_sites,
+        cyclotron capacity ...), in which case the solver starts on its own.
+
+        Returns
+        -------
+        values
+            Column values, or None.
+        """
+        n, off = self.n_sites, self._off
+        rho = self.target_utilisation
+        ks = rho * self.static_scans_per_day * self.working_days_per_year
+        if ks <= 0:
+            return None
+        cap = np.where(self.available, ks * self.smax, 0.0)
+        remaining = self.gd * self.group_coverable
+        taken = np.zeros(self.n_group_pairs)
+        load = np.zeros(n)
+        opened = np.zeros(n, bool)
+        order = np.lexsort((self.gp_minutes, self.gp_site))  # by site, nearest first
+        site_sorted = self.gp_site[order]
+        bounds = np.searchsorted(site_sorted, np.arange(n + 1))
+        must = np.zeros(n, bool)
+        must[self.lock_open] = True
+        must[self.lock_static] = True
+        while True:
+            reach = np.bincount(self.gp_site, weights=remaining[self.gp_group], minlength=n)
+            reach[opened | (cap <= 0)] = -1.0
+            if must.any() and not (opened[must]).all():
+                j = int(np.flatnonzero(must & ~opened)[0])
+            else:
+                j = int(np.argmax(reach))
+                if reach[j] <= 1e-9:
+                    break
+            opened[j] = True
+            left = cap[j]
+            for k in order[bounds[j]:bounds[j + 1]]:
+                if left <= 1e-9:
+                    break
+                g = self.gp_group[k]
+                amount = min(remaining[g], left)
+                if amount > 0:
+                    taken[k] += amount
+                    remaining[g] -= amount
+                    left -= amount
+                    load[j] += amount
+        values = np.zeros(self._ncol)
+        scanners = np.ceil(load / ks - 1e-9)
+        scanners[opened & must] = np.maximum(scanners[opened & must], 1)
+        scanners = np.minimum(scanners, self.smax)
+        static = scanners > 0
+        values[off["s"]:off["s"] + n] = scanners
+        values[off["t"]:off["t"] + n] = static
+        values[off["y"]:off["y"] + n] = static
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(self.gd[self.gp_group] > 0, taken / self.gd[self.gp_group], 0.0)
+        values[self._x0:self._u0] = share
+        covered = np.bincount(self.gp_group, weights=share, minlength=self.n_groups)
+        values[self._u0:self._u0 + self.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
+        if self.cyc_pairs is not None and len(self.cyc_pairs):
+            cp = self.cyc_pairs
+            best = cp.sort_values(["pos", "factor"]).groupby("pos").head(1)
+            doses = load / self.working_days_per_year
+            q = np.zeros(len(cp))
+            q[best.index.to_numpy()] = doses[best["pos"].to_numpy()]
+            values[self._q0:] = q
+        mat = self.matrix
+        act = mat.A @ values
+        ok = (np.all(act >= mat.row_lower - 1e-6) and np.all(act <= mat.row_upper + 1e-6)
+              and np.all(values >= mat.lower - 1e-9) and np.all(values <= mat.upper + 1e-9))
+        if not ok:
+            logger.info("greedy start breaks a rule; the solver starts without it")
+            return None
+        return values
+
+    def rounding_start(self, lp_values: np.ndarray) -> np.ndarray | None:
+        """A starting solution from the LP relaxation: keep its assignment, round capacity up.
+
+        Each site's LP load gets the cheapest integer mix of static scanners and mobile days
+        that carries it under the utilisation ceiling (demand beyond the site's maximum is
+        left uncovered); if the fleet is exceeded, the sites where mobile days save least
+        switch to static only. Returns None when the result breaks a row.
+        """
+        n, off = self.n_sites, self._off
+        rho = self.target_utilisation
+        ks = rho * self.static_scans_per_day * self.working_days_per_year
+        km = rho * self.mobile_scans_per_day * self.mobile_weeks_per_year
+        a_s = self.static_capital_gbp / self.annualisation_years + self.static_running_gbp_per_year
+        a_m = self.mobile_gbp_per_day * self.mobile_weeks_per_year
+        share = np.clip(lp_values[self._x0:self._u0], 0.0, 1.0)
+        share[share < 1e-7] = 0.0
+        load = np.bincount(self.gp_site, weights=self.gd[self.gp_group] * share, minlength=n)
+        s = np.zeros(n)
+        m = np.zeros(n)
+        saving = np.zeros(n)
+        static_only = np.zeros(n)
+        for j in np.flatnonzero(load > 1e-9):
+            best, best_no_m = None, None
+            for sj in range(int(self.smax[j]) + 1):
+                for mj in range(int(self.mmax[j]) + 1):
+                    if sj and mj and not self.allow_static_and_mobile:
+                        continue
+                    cost = a_s * sj + a_m * mj + (self.install_site_gbp[j] / self.annualisation_years
+                                                  if sj else 0.0)
+                    short = max(load[j] - ks * sj - km * mj, 0.0)
+                    key = (short > 1e-6, short, cost)
+                    if best is None or key < best[0]:
+                        best = (key, sj, mj)
+                    if mj == 0 and (best_no_m is None or key < best_no_m[0]):
+                        best_no_m = (key, sj, mj)
+            s[j], m[j] = best[1], best[2]
+            static_only[j] = best_no_m[1]
+            saving[j] = best_no_m[0][2] - best[0][2] if best_no_m[0][0] == best[0][0] else 1e18
+        if self.mobile_units is not None:
+            days = self.mobile_days_per_unit * self.mobile_units
+            sites_cap = (self.max_sites_per_unit * self.mobile_units
+                         if self.max_sites_per_unit is not None else n)
+            for j in np.argsort(saving):
+                if m.sum() <= days and (m > 0).sum() <= sites_cap:
+                    break
+                if m[j] > 0:
+                    m[j], s[j] = 0, static_only[j]
+        for j in set(self.lock_open.tolist()) | set(self.lock_static.tolist()):
+            if s[j] == 0 and m[j] == 0 or j in set(self.lock_static.tolist()):
+                s[j] = max(s[j], 1)
+        capacity = ks * s + km * m
+        scale_down = np.where(load > capacity + 1e-9, capacity / np.maximum(load, 1e-12), 1.0)
+        share = share * scale_down[self.gp_site]
+        values = np.zeros(self._ncol)
+        values[off["s"]:off["s"] + n] = s
+        values[off["m"]:off["m"] + n] = m
+        values[off["t"]:off["t"] + n] = s > 0
+        values[off["v"]:off["v"] + n] = m > 0
+        values[off["y"]:off["y"] + n] = (s > 0) | (m > 0)
+        values[self._x0:self._u0] = share
+        covered = np.bincount(self.gp_group, weights=share, minlength=self.n_groups)
+        values[self._u0:self._u0 + self.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
+        if self.cyc_pairs is not None and len(self.cyc_pairs):
+            values[self._q0:] = np.clip(lp_values[self._q0:], 0.0, None) * scale_down[
+                self.cyc_pairs["pos"].to_numpy()]
+        mat = self.matrix
+        act = mat.A @ values
+        if (np.all(act >= mat.row_lower - 1e-6) and np.all(act <= mat.row_upper + 1e-6)
+                and np.all(values >= mat.lower - 1e-9) and np.all(values <= mat.upper + 1e-9)):
+            return values
+        logger.info("LP-rounding start breaks a rule; trying the greedy start")
+        return None
+
+    # ------------------------------------------------------------------ solving
+    def solve(
+        self,
+        *,
+        solver: str = "cbc",
+        time_limit_s: float | None = None,
+        mip_gap: float | None = None,
+        threads: int | None = None,
+        warm_start: bool = True,
+    ) -> PlacementResult:
+        """Solve the model and return a frozen :class:`PlacementResult`.
+
+        Parameters
+        ----------
+        solver
+            {"cbc", "highs"}: CBC via PuLP (``pulp.PULP_CBC_CMD``) or HiGHS via ``highspy``
+            directly on the matrices (fast at scale).
+        time_limit_s
+            Wall-clock limit per stage; default ``netplan.settings.solver_time_limit_s``.
+        mip_gap
+            Relative MIP gap at which to stop; a result above the optimality tolerance is
+            reported with status FEASIBLE and its gap, never as optimal.
+        threads
+            Solver threads (HiGHS, CBC); default the solver's own.
+        warm_start
+            Give HiGHS the :meth:`greedy_start` solution (and each later stage the previous
+            stage's solution) as a starting incumbent.
+
+        Returns
+        -------
+        result
+            Never mutates the model; solving twice gives two independent results.
+
+        Raises
+        ------
+        InfeasibleError
+            If the rules cannot all hold (the uncovered slack keeps coverage feasible, so
+            this comes from locks, budget, lot minimums, p_sites or the fleet).
+        SolverError
+            If the solver stops without any solution (e.g. time limit too short).
+        """
+        name = check_solver(solver)
+        stages_out: list[dict[str, Any]] = []
+        matrix = self.matrix
+        values: np.ndarray | None = None
+        build_s = self.build_time_s
+        infos: list[SolveInfo] = []
+        start = None
+        if warm_start and name == "highs":
+            first = self._stages()[0][1]
+            relaxed = _Matrix(first, matrix.lower, matrix.upper, np.zeros_like(matrix.integer),
+                              matrix.A, matrix.row_lower, matrix.row_upper, matrix.names)
+            lp_info, lp_values, _ = _solve_highs(relaxed, time_limit_s, None, threads)
+            lp_time = lp_info.runtime_s
+            if lp_info.status == Status.OPTIMAL:
+                start = self.rounding_start(lp_values)
+            if start is None:
+                start = self.greedy_start()
+        else:
+            lp_time = 0.0
+        for k, (label, c) in enumerate(self._stages()):
+            stage = _Matrix(c, matrix.lower, matrix.upper, matrix.integer, matrix.A,
+                            matrix.row_lower, matrix.row_upper, matrix.names)
+            t0 = time.perf_counter()
+            if name == "highs":
+                info, values, extra_build = _solve_highs(stage, time_limit_s, mip_gap, threads,
+                                                         start)
+                start = values if warm_start else None  # the next stage starts from here
+            else:
+                info, values, extra_build = _solve_cbc(stage, time_limit_s, mip_gap, threads)
+            build_s += extra_build
+            logger.info("stage %s: %s in %.2f s", label, info.status, time.perf_counter() - t0)
+            if k == 0 and lp_time:  # the LP solved for the starting solution counts too
+                info = SolveInfo(info.status, info.objective, info.mip_gap,
+                                 info.runtime_s + lp_time, info.solver_status)
+            infos.append(info)
+            stages_out.append({"stage": label, "status": str(info.status),
+                               "objective": info.objective, "mip_gap": info.mip_gap,
+                               "runtime_s": info.runtime_s})
+            raise_for_status(info, model=f"placement model ({label} stage)",
+                             hint=self._infeasible_hint())
+            if k + 1 < len(self._stages()):
+                # hold this stage's objective at the value found (incumbent) for the next
+                tol = 1e-7 * max(1.0, abs(info.objective)) + 1e-6
+                matrix = matrix.with_row(c, -np.inf, info.objective + tol)
+        assert values is not None
+        worst = Status.OPTIMAL
+        if any(i.status != Status.OPTIMAL for i in infos):
+            worst = Status.FEASIBLE
+        result = self._result(values, name, infos, stages_out, worst, build_s)
+        return result
+
+    def _infeasible_hint(self) -> str:
+        rules = []
+        if self.capital_budget_gbp is not None:
+            rules.append(f"capital budget £{self.capital_budget_gbp:,.0f}")
+        if self.mobile_units is not None:
+            rules.append(f"fleet of {self.mobile_units} mobile unit(s)")
+        if self.min_sites_per_lot:
+            rules.append(f"lot minimums {self.min_sites_per_lot}")
+        if self.p_sites is not None:
+            rules.append(f"p_sites={self.p_sites}")
+        if len(self.lock_open) or len(self.lock_static):
+            rules.append("locked sites")
+        if self.cyc_capacity:
+            rules.append("cyclotron capacity")
+        return ("Coverage has an uncovered slack, so these rules contradict each other: "
+                + (", ".join(rules) or "none found") + ". Relax one of them.")
+
+    # ------------------------------------------------------------------ result
+    def _result(self, values: np.ndarray, solver: str, infos: list[SolveInfo],
+                stages: list[dict[str, Any]], status: Status, build_s: float) -> PlacementResult:
+        off, n = self._off, self.n_sites
+        sites = np.arange(n)
+        s = np.round(values[off["s"] + sites]).astype(int)
+        m = np.round(values[off["m"] + sites]).astype(int)
+        t = np.round(values[off["t"] + sites]).astype(int)
+        x = np.clip(values[self._x0:self._u0], 0.0, 1.0)
+        # original pairs: flow of zone i to site j = d_i * x_{g(i) j}
+        rank = np.arange(len(self.pz)) - self._zstart[self.pz]
+        gpair = self.gstart[self.zone_group[self.pz]] + rank
+        share = x[gpair]
+        flow = self.d[self.pz] * share
+        assigned = np.bincount(self.ps, weights=flow, minlength=n)
+        tmin = np.bincount(self.ps, weights=flow * self.pt, minlength=n)
+        served = share > 1e-6
+        max_minutes = np.full(n, np.nan)
+        if served.any():
+            mx = pd.Series(self.pt[served]).groupby(self.ps[served]).max()
+            max_minutes[mx.index.to_numpy()] = mx.to_numpy()
+        cap_s = self.static_scans_per_day * self.working_days_per_year
+        cap_m = self.mobile_scans_per_day * self.mobile_weeks_per_year
+        capacity = cap_s * s + cap_m * m
+        decision = np.where(s > 0, np.where(m > 0, "both", "static"),
+                            np.where(m > 0, "mobile", "closed"))
+        scanner_cost = self.static_capital_gbp / self.annualisation_years
+        site_cost = ((scanner_cost + self.static_running_gbp_per_year) * s
+                     + self.install_site_gbp / self.annualisation_years * t
+                     + self.mobile_gbp_per_day * self.mobile_weeks_per_year * m)
+        tracer_source = self.tracer_source.copy()
+        tracer_minutes = self.tracer_minutes.copy()
+        if self.cyc_pairs is not None and len(self.cyc_pairs):
+            q = values[self._q0:self._q0 + len(self.cyc_pairs)]
+            cp = self.cyc_pairs.assign(q=q)
+            main = cp.sort_values("q", ascending=False, kind="stable").groupby("pos").head(1)
+            main = main[main["q"] > 1e-9]
+            tracer_source[main["pos"].to_numpy()] = main["cyclotron_id"].to_numpy()
+            tracer_minutes[main["pos"].to_numpy()] = main["minutes"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            site_frame = pd.DataFrame({
+                "site_id": self.site_ids,
+                "name": self.site_name,
+                "lot": self.site_lot,
+                "decision": decision,
+                "static_scanners": s,
+                "mobile_days_per_week": m,
+                "capacity_scans_per_year": capacity.astype(float),
+                "assigned_scans_per_year": assigned,
+                "utilisation": np.where(capacity > 0, assigned / capacity, np.nan),
+                "mean_minutes": np.where(assigned > 0, tmin / assigned, np.nan),
+                "max_minutes": max_minutes,
+                "tracer_source": tracer_source,
+                "tracer_minutes": tracer_minutes,
+                "backup_source": self.backup_source,
+                "backup_minutes": self.backup_minutes,
+                "annual_cost_gbp": site_cost,
+                "available": self.available,
+            })
+        zones = self._zone_frame(share, n)
+        totals = self._totals(site_frame, zones, s, t, m, decision)
+        last = infos[-1]
+        return PlacementResult(
+            sites=site_frame,
+            zones=zones,
+            totals=totals,
+            objective=self.objective,
+            objective_value=float(last.objective),
+            status=status,
+            mip_gap=last.mip_gap,
+            runtime_s=float(sum(i.runtime_s for i in infos)),
+            build_time_s=float(build_s),
+            solver=solver,
+            merged=self.merged,
+            n_groups=self.n_groups,
+            messages=tuple(self.messages),
+            stages=tuple(stages),
+        )
+
+    def _zone_frame(self, share: np.ndarray, n: int) -> pd.DataFrame:
+        nz = self.n_zones
+        best_site = np.full(nz, -1, np.int64)
+        best_share = np.zeros(nz)
+        best_minutes = np.full(nz, np.nan)
+        if len(share):
+            order = np.lexsort((-share, self.pz))  # by zone, largest share first
+            firsts = order[np.r_[True, self.pz[order][1:] != self.pz[order][:-1]]]
+            ok = share[firsts] > 1e-6
+            z = self.pz[firsts][ok]
+            best_site[z] = self.ps[firsts][ok]
+            best_share[z] = share[firsts][ok]
+            best_minutes[z] = self.pt[firsts][ok]
+        total_share = np.bincount(self.pz, weights=share, minlength=nz)
+        uncovered = np.clip(1.0 - total_share, 0.0, 1.0)
+        covered = uncovered <= 1e-3
+        reason = self.zone_reason.copy()
+        left = ~covered & (reason == "")
+        reason[left] = ("not assigned: capacity, budget, fleet or tracer limits, or covering "
+                        "it costs more than the uncovered penalty")
+        reason[covered] = ""
+        return pd.DataFrame({
+            "zone_id": self.zone_ids,
+            "site_id": np.where(best_site >= 0, self.site_ids[np.maximum(best_site, 0)], None),
+            "share": best_share,
+            "minutes": best_minutes,
+            "covered": covered,
+            "uncovered_share": np.where(covered, 0.0, uncovered),
+            "uncovered_reason": reason,
+            "scans_per_year": self.d,
+            "population": self.pop,
+            "group": self.zone_group,
+        })
+
+    def _totals(self, site_frame: pd.DataFrame, zones: pd.DataFrame, s: np.ndarray,
+                t: np.ndarray, m: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+        capital_py = float(self.static_capital_gbp / self.annualisation_years * s.sum())
+        install_py = float((self.install_site_gbp * t).sum() / self.annualisation_years)
+        running_py = float(self.static_running_gbp_per_year * s.sum())
+        mobile_py = float(self.mobile_gbp_per_day * self.mobile_weeks_per_year * m.sum())
+        annual = capital_py + install_py + running_py + mobile_py
+        assigned = float(site_frame["assigned_scans_per_year"].sum())
+        demand = float(self.d.sum())
+        totals: dict[str, float] = {
+            "annual_cost_gbp": annual,
+            "capital_gbp_per_year": capital_py,
+            "install_gbp_per_year": install_py,
+            "running_gbp_per_year": running_py,
+            "mobile_gbp_per_year": mobile_py,
+            "capital_gbp": float(self.static_capital_gbp * s.sum()
+                                 + (self.install_site_gbp * t).sum()),
+            "cost_per_scan_gbp": annual / assigned if assigned > 0 else math.nan,
+            "demand_scans_per_year": demand,
+            "assigned_scans_per_year": assigned,
+            "uncovered_scans_per_year": max(demand - assigned, 0.0),
+            "covered_share_of_demand": assigned / demand if demand > 0 else math.nan,
+            "population": float(self.pop.sum()),
+            "open_sites": float((decision != "closed").sum()),
+            "static_sites": float((s > 0).sum()),
+            "mobile_sites": float((m > 0).sum()),
+            "static_scanners": float(s.sum()),
+            "mobile_days_per_week": float(m.sum()),
+        }
+        od = self._od_all
+        pop_total = float(self.pop.sum())
+        reach_max = float(od["minutes"].max()) if len(od) else 0.0
+        for kind, open_mask in (("", decision != "closed"), ("_static", s > 0)):
+            sub = od[open_mask[od["site"].to_numpy()]]
+            nearest = np.full(self.n_zones, np.inf)
+            if len(sub):
+                mins = sub.groupby("zone")["minutes"].min()
+                nearest[mins.index.to_numpy()] = mins.to_numpy()
+            for limit in THRESHOLDS_MINUTES:
+                within = float(self.pop[nearest <= limit + _EPS].sum())
+                unknown = limit > reach_max + _EPS and within < pop_total
+                value = math.nan if unknown else within
+                totals[f"population_within_{limit}_minutes{kind}"] = value
+                totals[f"share_within_{limit}_minutes{kind}"] = (
+                    value / pop_total if pop_total > 0 else math.nan)
+        return totals
+
+    def __repr__(self) -> str:
+        return (
+            f"PlacementModel({self.objective}: {self.n_zones:,} zones ({self.n_groups:,} "
+            f"groups) x {self.n_sites} sites, {self.n_group_pairs:,} pairs within "
+            f"{self.drive_minutes:g} min, {len(self.matrix.cost):,} columns, "
+            f"{self.matrix.A.shape[0]:,} rows)"
+        )
+
+
+# ---------------------------------------------------------------------- backends
+def _solve_highs(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None,
+                 threads: int | None, start: np.ndarray | None = None,
+                 ) -> tuple[SolveInfo, np.ndarray, float]:
+    """Solve the matrix with highspy directly."""
+    import highspy
+
+    from .. import settings
+
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(
+        settings.solver_time_limit_s if time_limit_s is None else time_limit_s))
+    if mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    ncol, nrow = len(mat.cost), mat.A.shape[0]
+    lp.num_col_, lp.num_row_ = ncol, nrow
+    # scale the objective so its largest coefficient is about 1e6 (the uncovered penalty
+    # can reach 1e10, far beyond HiGHS's dual tolerance); the gap is scale-free
+    scale = max(1.0, float(np.abs(mat.cost).max(initial=0.0)) / 1e6)
+    lp.col_cost_ = mat.cost / scale
+    lp.col_lower_ = np.where(np.isfinite(mat.lower), mat.lower, -inf)
+    lp.col_upper_ = np.where(np.isfinite(mat.upper), mat.upper, inf)
+    lp.row_lower_ = np.where(np.isfinite(mat.row_lower), mat.row_lower, -inf)
+    lp.row_upper_ = np.where(np.isfinite(mat.row_upper), mat.row_upper, inf)
+    csc = mat.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = ncol, nrow
+    lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
+                       for k in mat.integer]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, dtype=float)
+        sol.value_valid = True
+        h.setSolution(sol)
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    h.run()
+    runtime_s = time.perf_counter() - t1
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    objective = float(info.objective_function_value) * scale
+    MS = highspy.HighsModelStatus
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else math.inf
+    if ms == MS.kOptimal:
+        status = status_from_gap(gap, proven=True)
+    elif ms in (MS.kInfeasible, MS.kUnboundedOrInfeasible):
+        status = Status.INFEASIBLE
+    elif ms == MS.kUnbounded:
+        status = Status.UNBOUNDED
+    elif has_solution:
+        status = Status.FEASIBLE
+        if not math.isfinite(gap):
+            gap = relative_gap(objective, float(info.mip_dual_bound) * scale)
+    else:
+        status = Status.NOT_SOLVED
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    return (SolveInfo(status, objective, gap, runtime_s, h.modelStatusToString(ms)),
+            values, build_s)
+
+
+def _solve_cbc(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None,
+               threads: int | None) -> tuple[SolveInfo, np.ndarray, float]:
+    """Build the matrix as a PuLP problem and solve it with the bundled CBC."""
+    t0 = time.perf_counter()
+    prob = pulp.LpProblem("placement", pulp.LpMinimize)
+    cols = []
+    for k, name in enumerate(mat.names):
+        lo = mat.lower[k] if np.isfinite(mat.lower[k]) else None
+        hi = mat.upper[k] if np.isfinite(mat.upper[k]) else None
+        cols.append(pulp.LpVariable(name, lowBound=lo, upBound=hi,
+                                    cat=pulp.LpInteger if mat.integer[k] else pulp.LpContinuous))
+    nz = np.flatnonzero(mat.cost)
+    prob += pulp.LpAffineExpression([(cols[k], float(mat.cost[k])) for k in nz])
+    A = mat.A
+    for r in range(A.shape[0]):
+        lo, hi = mat.row_lower[r], mat.row_upper[r]
+        a, b = A.indptr[r], A.indptr[r + 1]
+        expr = pulp.LpAffineExpression(
+            [(cols[k], float(v))
+             for k, v in zip(A.indices[a:b].tolist(), A.data[a:b].tolist(), strict=True)])
+        if np.isfinite(lo) and np.isfinite(hi) and lo == hi:
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{r}", float(lo)))
+            continue
+        if np.isfinite(lo):
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{r}l", float(lo)))
+        if np.isfinite(hi):
+            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{r}u", float(hi)))
+    build_s = time.perf_counter() - t0
+    info = solve_pulp(prob, solver="cbc", time_limit_s=time_limit_s, mip_gap=mip_gap,
+                      threads=threads)
+    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in cols])
+    return info, values, build_s
+
+
+__all__ = ["OBJECTIVES", "PlacementModel", "SolverError"]

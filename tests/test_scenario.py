@@ -1,0 +1,219 @@
+"""Tests of netplan.scenario: validation messages, extends, overrides, YAML round trip, runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from netplan import InfeasibleError, ScenarioError, defaults
+from netplan.scenario import Scenario, parse_set, sweep_variants
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SMALL = SCENARIOS / "rutland_small.yaml"
+
+
+def _write(folder: Path, name: str, doc: object) -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(doc) if not isinstance(doc, str) else doc, encoding="utf-8")
+    return path
+
+
+def test_defaults_come_from_defaults_yaml() -> None:
+    s = Scenario()
+    assert s.drive_minutes == defaults.get("service.drive_standard_minutes") == 60
+    assert s.demand.rate_per_1000 == defaults.get("demand.rate_per_1000")
+    assert s.scanners.static_scans_per_day == defaults.get("scanners.static_scans_per_day")
+    assert s.costs.mobile_gbp_per_day == defaults.get("costs.mobile_gbp_per_day")
+    assert s.cyclotrons.primary_minutes == defaults.get("tracer.max_delivery_minutes_primary")
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_scenarios_load(path: Path) -> None:
+    s = Scenario.from_yaml(path)
+    assert s.name == path.stem
+    assert s.source == path
+
+
+def test_shipped_variants_override_the_base() -> None:
+    base = Scenario.from_yaml(SCENARIOS / "england.yaml")
+    assert Scenario.from_yaml(SCENARIOS / "standard_45.yaml").drive_minutes == 45
+    assert base.drive_minutes == 60
+    static = Scenario.from_yaml(SCENARIOS / "all_static.yaml")
+    assert static.fleet.mobile_units == 0
+    assert not static.fleet.allow_mobile
+    assert static.cyclotrons.ids == base.cyclotrons.ids  # inherited
+    assert Scenario.from_yaml(SCENARIOS / "growth_2032.yaml").demand.year == 2032
+    mobile = Scenario.from_yaml(SCENARIOS / "mobile_led.yaml")
+    assert mobile.sites.static_allowed == ["RTD01", "RTRAT"]
+    assert mobile.sites.candidates == "contract"
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ({"drive_minute": 45}, r"unknown key 'drive_minute'; did you mean 'drive_minutes'\?"),
+        ({"fleet": {"mobile_unit": 3}}, r"unknown key 'fleet.mobile_unit'; did you mean "
+                                        r"'mobile_units'\?"),
+        ({"solver": {"nmae": "highs"}}, r"'solver.nmae'; did you mean 'name'\?"),
+        ({"drive_minutes": "sixty"}, r"drive_minutes: Input should be a valid number.*'sixty'"),
+        ({"drive_minutes": -5}, r"drive_minutes: Input should be greater than 0"),
+        ({"fleet": {"mobile_units": 2.5}}, r"fleet.mobile_units: Input should be a valid integer"),
+        ({"objective": "cheapest"}, r"objective: Input should be 'cost', 'drive_time'"),
+        ({"solver": {"name": "gurobi"}}, r"solver.name: Input should be 'highs' or 'cbc'"),
+        ({"sites": {"lock_open": "RTD01"}}, r"sites.lock_open: Input should be a valid list"),
+        ({"cyclotrons": {"primary_minutes": 200, "backup_minutes": 100}},
+         r"backup_minutes \(100\) must be >= cyclotrons.primary_minutes"),
+    ],
+)
+def test_bad_scenarios_are_explained_with_file_and_key(tmp_path: Path, doc: dict,
+                                                       expected: str) -> None:
+    path = _write(tmp_path, "bad.yaml", doc)
+    with pytest.raises(ScenarioError, match=expected) as info:
+        Scenario.from_yaml(path)
+    assert str(path) in str(info.value)
+
+
+def test_several_errors_are_listed_together(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bad.yaml", {"drive_minutes": 0, "fleet": {"mobile_units": -1}})
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_yaml(path)
+    text = str(info.value)
+    assert "drive_minutes" in text
+    assert "fleet.mobile_units" in text
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="not found"):
+        Scenario.from_yaml(tmp_path / "missing.yaml")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        Scenario.from_yaml(_write(tmp_path, "broken.yaml", "name: [unclosed\n"))
+    with pytest.raises(ScenarioError, match="must be a mapping"):
+        Scenario.from_yaml(_write(tmp_path, "list.yaml", "- a\n- b\n"))
+
+
+def test_extends_deep_merges_and_names_the_right_file(tmp_path: Path) -> None:
+    _write(tmp_path, "base.yaml", {"name": "base", "fleet": {"mobile_units": 7,
+                                                             "max_sites_per_unit": 2},
+                                   "drive_minutes": 50})
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    child = _write(sub, "child.yaml", {"extends": "../base.yaml", "name": "child",
+                                       "fleet": {"mobile_units": 3}})
+    s = Scenario.from_yaml(child)
+    assert (s.name, s.drive_minutes) == ("child", 50)
+    assert (s.fleet.mobile_units, s.fleet.max_sites_per_unit) == (3, 2)  # merged, not replaced
+    # an error in the base is reported against the base file
+    _write(tmp_path, "base.yaml", {"name": "base", "fleet": {"max_sites_per_unit": "two"}})
+    with pytest.raises(ScenarioError, match=r"base\.yaml: fleet.max_sites_per_unit"):
+        Scenario.from_yaml(child)
+
+
+def test_extends_cycle_and_missing_base(tmp_path: Path) -> None:
+    _write(tmp_path, "a.yaml", {"extends": "b.yaml"})
+    _write(tmp_path, "b.yaml", {"extends": "a.yaml"})
+    with pytest.raises(ScenarioError, match="cycle"):
+        Scenario.from_yaml(tmp_path / "a.yaml")
+    _write(tmp_path, "c.yaml", {"extends": "nowhere.yaml"})
+    with pytest.raises(ScenarioError, match=r"nowhere.yaml not found \(named by `extends`"):
+        Scenario.from_yaml(tmp_path / "c.yaml")
+
+
+def test_with_overrides() -> None:
+    s = Scenario(name="x")
+    t = s.with_overrides({"drive_minutes": 45, "fleet.mobile_units": 0,
+                          "costs": {"mobile_gbp_per_day": 1.0}})
+    assert (t.drive_minutes, t.fleet.mobile_units, t.costs.mobile_gbp_per_day) == (45, 0, 1.0)
+    assert t.costs.static_install_gbp == s.costs.static_install_gbp  # merged
+    assert s.drive_minutes == 60  # the original is unchanged
+    with pytest.raises(ScenarioError, match="did you mean 'drive_minutes'"):
+        s.with_overrides({"drive_mins": 45})
+    with pytest.raises(ScenarioError, match="did you mean 'fleet'"):
+        s.with_overrides({"flet.mobile_units": 1})
+    with pytest.raises(ScenarioError, match="greater than 0"):
+        s.with_overrides({"drive_minutes": 0})
+
+
+def test_yaml_round_trip(tmp_path: Path) -> None:
+    s = Scenario.from_yaml(SCENARIOS / "mobile_led.yaml")
+    out = s.to_yaml(tmp_path / "resolved.yaml", extra={"netplan_version": "test"})
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert doc["provenance"] == {"netplan_version": "test"}
+    del doc["provenance"]
+    again = Scenario.from_dict(doc)
+    assert again.to_dict() == s.to_dict()
+    assert "extends" not in doc  # resolved: no reference to the base left
+
+
+def test_sweep_variants() -> None:
+    assert parse_set("fleet.mobile_units=0, 4") == ("fleet.mobile_units", [0, 4])
+    variants = sweep_variants(Scenario(name="e"), ["drive_minutes=45,60", "fleet.mobile_units=0,4"])
+    assert [v.name for v in variants] == [
+        "e-drive_minutes=45-mobile_units=0", "e-drive_minutes=45-mobile_units=4",
+        "e-drive_minutes=60-mobile_units=0", "e-drive_minutes=60-mobile_units=4"]
+    assert [v.drive_minutes for v in variants] == [45, 45, 60, 60]
+    with pytest.raises(ScenarioError, match="KEY=V1,V2"):
+        parse_set("drive_minutes")
+    with pytest.raises(ScenarioError, match="did you mean 'drive_minutes'"):
+        sweep_variants(Scenario(), ["drive_minute=45"])
+
+
+# ------------------------------------------------------------------ runs (small, real data)
+@pytest.fixture(scope="module")
+def small_result():
+    return Scenario.from_yaml(SMALL).run()
+
+
+def test_small_run_figures_are_consistent(small_result) -> None:
+    r = small_result
+    t = r.totals
+    zones = r.zones
+    assert t["zones"] == len(zones)
+    assert len(zones) > 0
+    assert set(zones["name"].str[:7]) == {"Rutland"}
+    assert t["population"] == int(zones["population"].sum())
+    # coverage is monotone in the threshold and matches the per-zone minutes
+    shares = [t[f"share_within_{m}_min"] for m in (30, 45, 60, 90)]
+    assert shares == sorted(shares)
+    within_30 = zones.loc[zones["nearest_open_minutes"] <= 30, "population"].sum()
+    assert t["population_within_30_min"] == round(within_30)
+    # capacity covers the assigned demand under the utilisation ceiling
+    open_sites = r.sites[r.sites["open"]]
+    assert t["sites_open"] == len(open_sites) >= 1
+    assert (open_sites["assigned_scans_per_year"]
+            <= 0.85 * open_sites["capacity_scans_per_year"] + 1e-6).all()
+    assert t["demand_scans_per_year"] == pytest.approx(zones["scans_per_year"].sum(), abs=0.1)
+    assert t["cost_per_scan_gbp"] == pytest.approx(
+        t["annual_cost_gbp"] / t["assigned_scans_per_year"], rel=1e-3)
+    # tracer: the only cyclotron supplies every open site
+    cyc = r.cyclotrons.set_index("cyclotron_id")
+    assert cyc.loc["oakham_cyc", "sites_primary"] == len(open_sites)
+    assert cyc.loc["oakham_cyc", "doses_per_day"] == pytest.approx(
+        open_sites["assigned_scans_per_year"].sum() / r.scenario.scanners.working_days_per_year)
+    # coverage table: England row equals the headline
+    row = r.coverage.set_index("level").loc["all"]
+    assert row["within_30_min"] == t["population_within_30_min"]
+    assert r.provenance["network_key"]
+    assert set(r.provenance["data_versions"]) >= {"osm-rutland", "ons-lsoa-population"}
+    summary = r.summary()
+    assert summary.index.tolist() == ["rutland_small"]
+
+
+def test_unknown_site_id_is_named_with_file_and_key(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bad_site.yaml", {"extends": str(SMALL), "name": "bad",
+                                              "sites": {"lock_open": ["OAKHAMM", "ZZZ99"]}})
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_yaml(path).run()
+    text = str(info.value)
+    assert str(path) in text
+    assert "sites.lock_open" in text
+    assert "'OAKHAMM' (did you mean 'OAKHAM'?)" in text
+    assert "'ZZZ99'" in text
+
+
+def test_infeasible_standard_is_explained(tmp_path: Path) -> None:
+    path = _write(tmp_path, "strict.yaml", {"extends": str(SMALL), "name": "strict",
+                                            "drive_minutes": 2, "allow_uncovered": False})
+    with pytest.raises(InfeasibleError, match=r"drive_minutes = 2 cannot be met: .* zone\(s\)"):
+        Scenario.from_yaml(path).run()
