@@ -105,8 +105,14 @@ def isochrones(
     if include_access is None:
         include_access = G.detail == "major"
     t0 = time.perf_counter()
-    s = snap(G, sites, max_snap_km=max_snap_km, detour_factor=detour_factor,
-             access_speed_kph=access_speed_kph, source="sites")
+    s = snap(
+        G,
+        sites,
+        max_snap_km=max_snap_km,
+        detour_factor=detour_factor,
+        access_speed_kph=access_speed_kph,
+        source="sites",
+    )
     reverse = direction == "to_site"
     # Times from (or, on the reversed graph, to) each site's node, up to the largest threshold.
     times = node_times(G, s["node"].to_numpy(), reverse=reverse, max_minutes=thresholds[-1])
@@ -114,23 +120,43 @@ def isochrones(
     for i, site in s.iterrows():
         t_node = times[i] + float(site["access_minutes"])
         for T in thresholds:
-            geom = _reach_polygon(G, t_node, T, reverse=reverse, buffer_m=buffer_m,
-                                  include_access=include_access, max_snap_km=max_snap_km,
-                                  detour_factor=detour_factor,
-                                  access_speed_kph=access_speed_kph)
+            geom = _reach_polygon(
+                G,
+                t_node,
+                T,
+                reverse=reverse,
+                buffer_m=buffer_m,
+                include_access=include_access,
+                max_snap_km=max_snap_km,
+                detour_factor=detour_factor,
+                access_speed_kph=access_speed_kph,
+            )
             if simplify_m > 0 and not geom.is_empty:
                 geom = shapely.simplify(geom, simplify_m, preserve_topology=True)
             rows.append({"site_id": site["id"], "minutes": T, "geometry": geom})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.projected_crs)
     gdf = gdf.to_crs(settings.geographic_crs)
-    logger.info("isochrones: %d site(s) x %d threshold(s), %.2f s", len(s), len(thresholds),
-                time.perf_counter() - t0)
+    logger.info(
+        "isochrones: %d site(s) x %d threshold(s), %.2f s",
+        len(s),
+        len(thresholds),
+        time.perf_counter() - t0,
+    )
     return gdf
 
 
-def _reach_polygon(G: DriveGraph, t_node: np.ndarray, T: float, *, reverse: bool,
-                   buffer_m: float, include_access: bool, max_snap_km: float,
-                   detour_factor: float, access_speed_kph: float) -> object:
+def _reach_polygon(
+    G: DriveGraph,
+    t_node: np.ndarray,
+    T: float,
+    *,
+    reverse: bool,
+    buffer_m: float,
+    include_access: bool,
+    max_snap_km: float,
+    detour_factor: float,
+    access_speed_kph: float,
+) -> object:
     """Union of buffered reachable (part-)edges and optional access discs."""
     import shapely
 
@@ -161,11 +187,14 @@ def _reach_polygon(G: DriveGraph, t_node: np.ndarray, T: float, *, reverse: bool
         parts.append(shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4)))
     reached = np.flatnonzero(t_node <= T)
     if include_access and len(reached):
-        radius = np.minimum((T - t_node[reached]) / 60.0 * access_speed_kph / detour_factor,
-                            max_snap_km) * 1000.0
+        radius = (
+            np.minimum((T - t_node[reached]) / 60.0 * access_speed_kph / detour_factor, max_snap_km)
+            * 1000.0
+        )
         big = radius > buffer_m
-        discs = shapely.buffer(shapely.points(G.x[reached[big]], G.y[reached[big]]),
-                               radius[big], quad_segs=8)
+        discs = shapely.buffer(
+            shapely.points(G.x[reached[big]], G.y[reached[big]]), radius[big], quad_segs=8
+        )
         parts.append(shapely.union_all(discs))
     if not parts:
         return shapely.Polygon()

@@ -34,6 +34,7 @@ import math
 import os
 import re
 import time
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,9 +82,19 @@ OSRM_SPEEDS_KPH: dict[str, float] = {
 
 #: Drivable classes (``service`` only when asked for).
 DRIVABLE = (
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-    "residential", "living_street",
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
 )
 _CLASSES = (*DRIVABLE, "service", "major")
 _CLASS_CODE = {c: i for i, c in enumerate(_CLASSES)}
@@ -206,7 +217,7 @@ class SpeedModel:
     --------
     >>> m = SpeedModel(calibration=0.9)
     >>> round(m.speed_kph("motorway", "70 mph"), 2)
-    81.09
+    81.11
     >>> SpeedModel.from_dict(m.to_dict()) == m
     True
     """
@@ -394,14 +405,16 @@ class DriveGraph:
 
     def edges_frame(self) -> pd.DataFrame:
         """Return the edges as a DataFrame ``u, v`` (source ids) with length, class, minutes."""
-        return pd.DataFrame({
-            "u": self.node_ids[self.edge_u],
-            "v": self.node_ids[self.edge_v],
-            "length_m": self.edge_length_m,
-            "highway": np.asarray(self.CLASSES, dtype=object)[self.edge_class],
-            "speed_kph": self.edge_speed_kph,
-            "minutes": self.edge_minutes,
-        })
+        return pd.DataFrame(
+            {
+                "u": self.node_ids[self.edge_u],
+                "v": self.node_ids[self.edge_v],
+                "length_m": self.edge_length_m,
+                "highway": np.asarray(self.CLASSES, dtype=object)[self.edge_class],
+                "speed_kph": self.edge_speed_kph,
+                "minutes": self.edge_minutes,
+            }
+        )
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """Return an osmnx-style ``networkx.MultiDiGraph``.
@@ -418,17 +431,35 @@ class DriveGraph:
         G.add_nodes_from(
             (nid, {"x": x, "y": y, "lon": lo, "lat": la})
             for nid, x, y, lo, la in zip(
-                ids, self.x.tolist(), self.y.tolist(), self.lon.tolist(), self.lat.tolist(),
+                ids,
+                self.x.tolist(),
+                self.y.tolist(),
+                self.lon.tolist(),
+                self.lat.tolist(),
                 strict=True,
             )
         )
         classes = np.asarray(self.CLASSES, dtype=object)[self.edge_class].tolist()
         G.add_edges_from(
-            (ids[u], ids[v], {"length": ln, "highway": h, "speed_kph": s, "travel_time": m,
-                              "travel_time_s": m * 60.0})
+            (
+                ids[u],
+                ids[v],
+                {
+                    "length": ln,
+                    "highway": h,
+                    "speed_kph": s,
+                    "travel_time": m,
+                    "travel_time_s": m * 60.0,
+                },
+            )
             for u, v, ln, h, s, m in zip(
-                self.edge_u.tolist(), self.edge_v.tolist(), self.edge_length_m.tolist(),
-                classes, self.edge_speed_kph.tolist(), self.edge_minutes.tolist(), strict=True,
+                self.edge_u.tolist(),
+                self.edge_v.tolist(),
+                self.edge_length_m.tolist(),
+                classes,
+                self.edge_speed_kph.tolist(),
+                self.edge_minutes.tolist(),
+                strict=True,
             )
         )
         return G
@@ -438,8 +469,12 @@ class DriveGraph:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {
-            "format_version": _FORMAT_VERSION, "source": self.source, "detail": self.detail,
-            "key": self.key, "speed_model": self.speed_model.to_dict(), "crs": self.crs,
+            "format_version": _FORMAT_VERSION,
+            "source": self.source,
+            "detail": self.detail,
+            "key": self.key,
+            "speed_model": self.speed_model.to_dict(),
+            "crs": self.crs,
         }
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -469,14 +504,27 @@ class DriveGraph:
             msg = f"drive graph {path} has format {meta.get('format_version')}; rebuild it."
             raise NetworkError(msg)
         return cls(
-            **arrays, source=meta["source"], detail=meta["detail"], key=meta["key"],
-            speed_model=SpeedModel.from_dict(meta["speed_model"]), crs=meta["crs"],
+            **arrays,
+            source=meta["source"],
+            detail=meta["detail"],
+            key=meta["key"],
+            speed_model=SpeedModel.from_dict(meta["speed_model"]),
+            crs=meta["crs"],
         )
 
 
 _ARRAYS = (
-    "node_ids", "x", "y", "lon", "lat", "edge_u", "edge_v", "edge_length_m", "edge_minutes",
-    "edge_speed_kph", "edge_class",
+    "node_ids",
+    "x",
+    "y",
+    "lon",
+    "lat",
+    "edge_u",
+    "edge_v",
+    "edge_length_m",
+    "edge_minutes",
+    "edge_speed_kph",
+    "edge_class",
 )
 
 
@@ -494,8 +542,9 @@ def _to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def _haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
-                 lat2: np.ndarray) -> np.ndarray:
+def _haversine_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     r = 6_371_009.0  # mean Earth radius (m), as osmnx's great_circle
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi, dlmb = p2 - p1, np.radians(lon2 - lon1)
@@ -504,9 +553,19 @@ def _haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
 
 
 def _assemble(
-    node_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
-    length_m: np.ndarray, speed_kph: np.ndarray, cls: np.ndarray, *, source: str,
-    detail: str, key: str, speed_model: SpeedModel,
+    node_ids: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    length_m: np.ndarray,
+    speed_kph: np.ndarray,
+    cls: np.ndarray,
+    *,
+    source: str,
+    detail: str,
+    key: str,
+    speed_model: SpeedModel,
 ) -> DriveGraph:
     """Drop unused nodes, compute minutes and return the DriveGraph."""
     if len(u) == 0:
@@ -523,11 +582,20 @@ def _assemble(
     x, y = _to_bng(lon, lat)
     minutes = length_m / 1000.0 / speed_kph * 60.0
     return DriveGraph(
-        node_ids=np.asarray(node_ids[used], dtype=np.int64), x=x, y=y, lon=lon, lat=lat,
-        edge_u=remap[u].astype(np.int64), edge_v=remap[v].astype(np.int64),
-        edge_length_m=np.asarray(length_m, dtype=float), edge_minutes=minutes,
+        node_ids=np.asarray(node_ids[used], dtype=np.int64),
+        x=x,
+        y=y,
+        lon=lon,
+        lat=lat,
+        edge_u=remap[u].astype(np.int64),
+        edge_v=remap[v].astype(np.int64),
+        edge_length_m=np.asarray(length_m, dtype=float),
+        edge_minutes=minutes,
         edge_speed_kph=np.asarray(speed_kph, dtype=float),
-        edge_class=np.asarray(cls, dtype=np.int8), source=source, detail=detail, key=key,
+        edge_class=np.asarray(cls, dtype=np.int8),
+        source=source,
+        detail=detail,
+        key=key,
         speed_model=speed_model,
     )
 
@@ -569,7 +637,8 @@ def _drivable(tags: Mapping[str, str], *, include_service: bool) -> str | None:
 def _cache_key(source_id: str, speed_model: SpeedModel, **options: object) -> str:
     text = json.dumps(
         {"v": _FORMAT_VERSION, "source": source_id, "speed": speed_model.to_dict(), **options},
-        sort_keys=True, default=str,
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -581,8 +650,12 @@ def _file_id(path: Path) -> str:
 
 # ------------------------------------------------------------------------------ builders
 def graph_from_file(
-    path: str | Path, *, speed_model: SpeedModel | None = None, include_service: bool = False,
-    engine: str | None = None, node_cache: str = "flex_mem",
+    path: str | Path,
+    *,
+    speed_model: SpeedModel | None = None,
+    include_service: bool = False,
+    engine: str | None = None,
+    node_cache: str = "flex_mem",
 ) -> DriveGraph:
     """Build a drive graph from an OSM file.
 
@@ -635,24 +708,37 @@ def graph_from_file(
     if engine == "osmnx":
         G = _graph_from_osm_xml(path, speed_model, include_service=include_service, key=key)
     else:
-        G = _graph_from_pbf(path, speed_model, include_service=include_service, key=key,
-                            node_cache=node_cache)
-    logger.info("graph from %s: %s nodes, %s edges, %.1f s", path.name, f"{G.n_nodes:,}",
-                f"{G.n_edges:,}", time.perf_counter() - t0)
+        G = _graph_from_pbf(
+            path, speed_model, include_service=include_service, key=key, node_cache=node_cache
+        )
+    logger.info(
+        "graph from %s: %s nodes, %s edges, %.1f s",
+        path.name,
+        f"{G.n_nodes:,}",
+        f"{G.n_edges:,}",
+        time.perf_counter() - t0,
+    )
     return G
 
 
-def _graph_from_pbf(path: Path, speed_model: SpeedModel, *, include_service: bool,
-                    key: str, node_cache: str = "flex_mem") -> DriveGraph:
+def _graph_from_pbf(
+    path: Path,
+    speed_model: SpeedModel,
+    *,
+    include_service: bool,
+    key: str,
+    node_cache: str = "flex_mem",
+) -> DriveGraph:
     import osmium
 
-    refs: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    way_len: list[int] = []
-    way_dir: list[int] = []
-    way_speed: list[float] = []
-    way_cls: list[int] = []
+    # Typed arrays (8 bytes an item) rather than lists of Python objects (~32 bytes).
+    refs = array("q")
+    lons = array("d")
+    lats = array("d")
+    way_len = array("q")
+    way_dir = array("b")
+    way_speed = array("d")
+    way_cls = array("b")
     try:
         fp = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -678,7 +764,7 @@ def _graph_from_pbf(path: Path, speed_model: SpeedModel, *, include_service: boo
                 lats.append(loc.lat)
                 n += 1
             if n < 2:
-                del refs[len(refs) - n:], lons[len(lons) - n:], lats[len(lats) - n:]
+                del refs[len(refs) - n :], lons[len(lons) - n :], lats[len(lats) - n :]
                 continue
             way_len.append(n)
             way_dir.append(direction)
@@ -687,11 +773,11 @@ def _graph_from_pbf(path: Path, speed_model: SpeedModel, *, include_service: boo
     except RuntimeError as exc:
         msg = f"cannot read OSM file {path}: {exc}. Is it a complete .osm.pbf file?"
         raise NetworkError(msg) from exc
-    ref_arr = np.asarray(refs, dtype=np.int64)
-    lengths = np.asarray(way_len, dtype=np.int64)
+    ref_arr = np.frombuffer(refs, dtype=np.int64) if len(refs) else np.zeros(0, np.int64)
+    lengths = np.frombuffer(way_len, dtype=np.int64) if len(way_len) else np.zeros(0, np.int64)
     node_ids, first, inv = np.unique(ref_arr, return_index=True, return_inverse=True)
-    lon_arr = np.asarray(lons, dtype=float)[first]
-    lat_arr = np.asarray(lats, dtype=float)[first]
+    lon_arr = np.frombuffer(lons, dtype=float)[first] if len(lons) else np.zeros(0)
+    lat_arr = np.frombuffer(lats, dtype=float)[first] if len(lats) else np.zeros(0)
     # Segment k joins way-node k and k+1 unless k is the last node of its way.
     last = np.cumsum(lengths) - 1 if len(lengths) else np.zeros(0, dtype=np.int64)
     seg = np.ones(len(ref_arr), dtype=bool)
@@ -707,16 +793,24 @@ def _graph_from_pbf(path: Path, speed_model: SpeedModel, *, include_service: boo
     u = np.concatenate([a[fwd], b[bwd]])
     v = np.concatenate([b[fwd], a[bwd]])
     return _assemble(
-        node_ids, lon_arr, lat_arr, u, v,
+        node_ids,
+        lon_arr,
+        lat_arr,
+        u,
+        v,
         np.concatenate([length_m[fwd], length_m[bwd]]),
         np.concatenate([speed[fwd], speed[bwd]]),
         np.concatenate([cls[fwd], cls[bwd]]),
-        source=str(path), detail="full", key=key, speed_model=speed_model,
+        source=str(path),
+        detail="full",
+        key=key,
+        speed_model=speed_model,
     )
 
 
-def _graph_from_osm_xml(path: Path, speed_model: SpeedModel, *, include_service: bool,
-                        key: str) -> DriveGraph:
+def _graph_from_osm_xml(
+    path: Path, speed_model: SpeedModel, *, include_service: bool, key: str
+) -> DriveGraph:
     import osmnx as ox
 
     try:
@@ -724,13 +818,18 @@ def _graph_from_osm_xml(path: Path, speed_model: SpeedModel, *, include_service:
     except Exception as exc:  # osmnx raises many kinds on bad XML (ParseError, ValueError ...)
         msg = f"cannot read OSM XML file {path}: {exc}. Is it a valid .osm file with roads?"
         raise NetworkError(msg) from exc
-    return graph_from_osmnx(Gx, speed_model=speed_model, include_service=include_service,
-                            source=str(path), key=key)
+    return graph_from_osmnx(
+        Gx, speed_model=speed_model, include_service=include_service, source=str(path), key=key
+    )
 
 
 def graph_from_osmnx(
-    Gx: nx.MultiDiGraph, *, speed_model: SpeedModel | None = None, include_service: bool = False,
-    source: str = "osmnx", key: str | None = None,
+    Gx: nx.MultiDiGraph,
+    *,
+    speed_model: SpeedModel | None = None,
+    include_service: bool = False,
+    source: str = "osmnx",
+    key: str | None = None,
 ) -> DriveGraph:
     """Convert an unsimplified osmnx graph (WGS84, ``bidirectional=False``) to a DriveGraph.
 
@@ -750,8 +849,11 @@ def graph_from_osmnx(
     speeds: list[float] = []
     classes: list[int] = []
     for u, v, data in Gx.edges(data=True):
-        tags = {k: (val[0] if isinstance(val, list) else val) for k, val in data.items()
-                if k in {"highway", "access", "motor_vehicle", "motorcar", "area"}}
+        tags = {
+            k: (val[0] if isinstance(val, list) else val)
+            for k, val in data.items()
+            if k in {"highway", "access", "motor_vehicle", "motorcar", "area"}
+        }
         highway = _drivable(tags, include_service=include_service)
         if highway is None or str(data.get("oneway", "")).lower() in {"reversible"}:
             continue
@@ -770,12 +872,22 @@ def graph_from_osmnx(
     length_m = np.asarray(lengths, dtype=float)
     if len(u_idx):
         missing = ~np.isfinite(length_m)
-        length_m[missing] = _haversine_m(lon[u_idx[missing]], lat[u_idx[missing]],
-                                         lon[v_idx[missing]], lat[v_idx[missing]])
+        length_m[missing] = _haversine_m(
+            lon[u_idx[missing]], lat[u_idx[missing]], lon[v_idx[missing]], lat[v_idx[missing]]
+        )
     key = key or _cache_key(f"osmnx:{source}", speed_model, include_service=include_service)
     return _assemble(
-        node_ids, lon, lat, u_idx, v_idx, length_m, np.asarray(speeds, dtype=float),
-        np.asarray(classes, dtype=np.int8), source=source, detail="full", key=key,
+        node_ids,
+        lon,
+        lat,
+        u_idx,
+        v_idx,
+        length_m,
+        np.asarray(speeds, dtype=float),
+        np.asarray(classes, dtype=np.int8),
+        source=source,
+        detail="full",
+        key=key,
         speed_model=speed_model,
     )
 
@@ -789,7 +901,9 @@ def _overpass_filter(include_service: bool) -> str:
 
 
 def graph_from_place(
-    query: str | dict[str, str], *, speed_model: SpeedModel | None = None,
+    query: str | dict[str, str],
+    *,
+    speed_model: SpeedModel | None = None,
     include_service: bool = False,
 ) -> DriveGraph:
     """Download the drivable network of a place from Overpass (osmnx; needs internet).
@@ -801,24 +915,37 @@ def graph_from_place(
     """
     import osmnx as ox
 
-    return _from_overpass(lambda flt: ox.graph_from_place(
-        query, custom_filter=flt, simplify=False, retain_all=True), f"place:{query}",
-        speed_model, include_service)
+    return _from_overpass(
+        lambda flt: ox.graph_from_place(query, custom_filter=flt, simplify=False, retain_all=True),
+        f"place:{query}",
+        speed_model,
+        include_service,
+    )
 
 
 def graph_from_polygon(
-    polygon: Any, *, speed_model: SpeedModel | None = None, include_service: bool = False,
+    polygon: Any,
+    *,
+    speed_model: SpeedModel | None = None,
+    include_service: bool = False,
 ) -> DriveGraph:
     """Download the drivable network inside a WGS84 shapely polygon (osmnx; needs internet)."""
     import osmnx as ox
 
-    return _from_overpass(lambda flt: ox.graph_from_polygon(
-        polygon, custom_filter=flt, simplify=False, retain_all=True),
-        f"polygon:{getattr(polygon, 'wkt', polygon)}", speed_model, include_service)
+    return _from_overpass(
+        lambda flt: ox.graph_from_polygon(
+            polygon, custom_filter=flt, simplify=False, retain_all=True
+        ),
+        f"polygon:{getattr(polygon, 'wkt', polygon)}",
+        speed_model,
+        include_service,
+    )
 
 
 def graph_from_bbox(
-    bbox: tuple[float, float, float, float], *, speed_model: SpeedModel | None = None,
+    bbox: tuple[float, float, float, float],
+    *,
+    speed_model: SpeedModel | None = None,
     include_service: bool = False,
 ) -> DriveGraph:
     """Download the drivable network in ``bbox`` = (left, bottom, right, top) WGS84 degrees.
@@ -827,25 +954,35 @@ def graph_from_bbox(
     """
     import osmnx as ox
 
-    return _from_overpass(lambda flt: ox.graph_from_bbox(
-        bbox, custom_filter=flt, simplify=False, retain_all=True), f"bbox:{tuple(bbox)}",
-        speed_model, include_service)
+    return _from_overpass(
+        lambda flt: ox.graph_from_bbox(bbox, custom_filter=flt, simplify=False, retain_all=True),
+        f"bbox:{tuple(bbox)}",
+        speed_model,
+        include_service,
+    )
 
 
-def _from_overpass(fetch: Any, source: str, speed_model: SpeedModel | None,
-                   include_service: bool) -> DriveGraph:
+def _from_overpass(
+    fetch: Any, source: str, speed_model: SpeedModel | None, include_service: bool
+) -> DriveGraph:
     try:
         Gx = fetch(_overpass_filter(include_service))
     except Exception as exc:  # osmnx raises InsufficientResponseError, HTTP errors, ...
         msg = f"Overpass download for {source} failed: {exc}. Check the query and your connection."
         raise NetworkError(msg) from exc
-    return graph_from_osmnx(Gx, speed_model=speed_model, include_service=include_service,
-                            source=source)
+    return graph_from_osmnx(
+        Gx, speed_model=speed_model, include_service=include_service, source=source
+    )
 
 
 def graph_from_edge_list(
-    nodes: pd.DataFrame, edges: pd.DataFrame, *, speed_model: SpeedModel | None = None,
-    motorways: Any = None, motorway_tolerance_m: float = 250.0, major_class: str = "major",
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    speed_model: SpeedModel | None = None,
+    motorways: Any = None,
+    motorway_tolerance_m: float = 250.0,
+    major_class: str = "major",
     source: str = "edge list",
 ) -> DriveGraph:
     """Build a two-way drive graph from node and edge tables.
@@ -902,8 +1039,10 @@ def graph_from_edge_list(
         p = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
         bad = sorted_ids[p] != ids
         if bad.any():
-            msg = (f"{source} edges: column {col!r} names node(s) {ids[bad][:10].tolist()} "
-                   "missing from the node table; fix the tables.")
+            msg = (
+                f"{source} edges: column {col!r} names node(s) {ids[bad][:10].tolist()} "
+                "missing from the node table; fix the tables."
+            )
             raise ValidationError(msg)
         return order[p]
 
@@ -920,29 +1059,51 @@ def graph_from_edge_list(
             x, y = _to_bng(lon, lat)
             is_mw = _match_motorways(x[a], y[a], x[b], y[b], motorways, motorway_tolerance_m)
             cls_names[is_mw] = "motorway"
-            logger.info("edge list: %d of %d edges matched to motorways (%.0f km)",
-                        int(is_mw.sum()), len(is_mw), length_m[is_mw].sum() / 1000)
+            logger.info(
+                "edge list: %d of %d edges matched to motorways (%.0f km)",
+                int(is_mw.sum()),
+                len(is_mw),
+                length_m[is_mw].sum() / 1000,
+            )
     unknown = sorted(set(cls_names) - set(_CLASS_CODE))
     if unknown:
         msg = f"{source} edges: unknown highway class(es) {unknown}; use {list(_CLASSES)}."
         raise ValidationError(msg)
     cls = np.asarray([_CLASS_CODE[c] for c in cls_names], dtype=np.int8)
     speed = np.asarray([speed_model.speed_kph(c) for c in cls_names], dtype=float)
-    oneway = (edges["oneway"].fillna(False).astype(bool).to_numpy()
-              if "oneway" in edges.columns else np.zeros(len(edges), dtype=bool))
+    oneway = (
+        edges["oneway"].fillna(False).astype(bool).to_numpy()
+        if "oneway" in edges.columns
+        else np.zeros(len(edges), dtype=bool)
+    )
     two = ~oneway
-    key = _cache_key(f"edges:{source}", speed_model, major_class=major_class,
-                     tol=motorway_tolerance_m)
+    key = _cache_key(
+        f"edges:{source}", speed_model, major_class=major_class, tol=motorway_tolerance_m
+    )
     return _assemble(
-        node_ids, lon, lat, np.concatenate([a, b[two]]), np.concatenate([b, a[two]]),
-        np.concatenate([length_m, length_m[two]]), np.concatenate([speed, speed[two]]),
-        np.concatenate([cls, cls[two]]), source=source, detail="major", key=key,
+        node_ids,
+        lon,
+        lat,
+        np.concatenate([a, b[two]]),
+        np.concatenate([b, a[two]]),
+        np.concatenate([length_m, length_m[two]]),
+        np.concatenate([speed, speed[two]]),
+        np.concatenate([cls, cls[two]]),
+        source=source,
+        detail="major",
+        key=key,
         speed_model=speed_model,
     )
 
 
-def _match_motorways(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
-                     motorways: Any, tolerance_m: float) -> np.ndarray:
+def _match_motorways(
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    motorways: Any,
+    tolerance_m: float,
+) -> np.ndarray:
     import shapely
 
     lines = motorways.to_crs(settings.projected_crs).geometry.to_numpy()
@@ -962,8 +1123,11 @@ BUILTIN = ("england-major-roads", "rutland", "leeds")
 
 
 def graph_from_name(
-    name_or_path: str | Path, *, speed_model: SpeedModel | None = None,
-    include_service: bool = False, use_cache: bool = True,
+    name_or_path: str | Path,
+    *,
+    speed_model: SpeedModel | None = None,
+    include_service: bool = False,
+    use_cache: bool = True,
 ) -> DriveGraph:
     """Return a built-in network or the graph of an OSM file, cached on disk.
 
@@ -991,12 +1155,16 @@ def graph_from_name(
     speed_model = speed_model or SpeedModel()
     name = str(name_or_path)
     if name == "england-major-roads":
-        source_id = "|".join(_file_id(data.dataset_path(d))
-                             for d in ("roads-major-nodes", "roads-major-edges", "os-motorways"))
+        source_id = "|".join(
+            _file_id(data.dataset_path(d))
+            for d in ("roads-major-nodes", "roads-major-edges", "os-motorways")
+        )
     else:
         if name not in BUILTIN and not Path(name).is_file():
-            msg = (f"unknown network {name!r}: give one of {list(BUILTIN)} "
-                   "or the path of an .osm.pbf/.osm file.")
+            msg = (
+                f"unknown network {name!r}: give one of {list(BUILTIN)} "
+                "or the path of an .osm.pbf/.osm file."
+            )
             raise NetworkError(msg)
         path = data.osm_path(name)
         source_id = _file_id(Path(path))
@@ -1011,8 +1179,9 @@ def graph_from_name(
             logger.warning("ignoring unreadable cached graph: %s", exc)
     if name == "england-major-roads":
         nodes, edges = data.load_major_roads()
-        G = graph_from_edge_list(nodes, edges, speed_model=speed_model,
-                                 motorways=data.load_motorways(), source=name)
+        G = graph_from_edge_list(
+            nodes, edges, speed_model=speed_model, motorways=data.load_motorways(), source=name
+        )
     else:
         G = graph_from_file(path, speed_model=speed_model, include_service=include_service)
     G.key = key

@@ -42,6 +42,7 @@ DEFAULT_ACCESS_SPEED_KPH = 25.0
 DEFAULT_MAX_SNAP_KM = 5.0
 
 _MEMORY_CELLS = 25_000_000  # max float64 cells of one Dijkstra block (200 MB)
+_BLOCK_CELLS = 2_000_000  # float64 cells of one (origin points x destination nodes) block
 
 
 def _points_frame(points: pd.DataFrame, *, source: str) -> pd.DataFrame:
@@ -52,15 +53,21 @@ def _points_frame(points: pd.DataFrame, *, source: str) -> pd.DataFrame:
     df = points
     if ("lon" not in df.columns or "lat" not in df.columns) and "geometry" in df.columns:
         gdf = df.to_crs(settings.geographic_crs) if getattr(df, "crs", None) else df
-        df = pd.DataFrame({"id": df["id"] if "id" in df.columns else df.index,
-                           "lon": gdf.geometry.x, "lat": gdf.geometry.y})
+        df = pd.DataFrame(
+            {
+                "id": df["id"] if "id" in df.columns else df.index,
+                "lon": gdf.geometry.x,
+                "lat": gdf.geometry.y,
+            }
+        )
     check_columns(df, ["id", "lon", "lat"], source=source)
     if len(df) == 0:
         msg = f"{source}: no points; give at least one row with id, lon, lat."
         raise ValidationError(msg)
     check_unique(df, "id", source=source)
-    df = check_lonlat(df[["id", "lon", "lat"]].reset_index(drop=True), source=source,
-                      id_column="id")
+    df = check_lonlat(
+        df[["id", "lon", "lat"]].reset_index(drop=True), source=source, id_column="id"
+    )
     return df
 
 
@@ -111,8 +118,10 @@ def snap(
         Points far outside the network.
     """
     if detour_factor < 1 or access_speed_kph <= 0 or max_snap_km <= 0:
-        msg = (f"snap: detour_factor must be >= 1 and access_speed_kph, max_snap_km > 0; "
-               f"got {detour_factor}, {access_speed_kph}, {max_snap_km}.")
+        msg = (
+            f"snap: detour_factor must be >= 1 and access_speed_kph, max_snap_km > 0; "
+            f"got {detour_factor}, {access_speed_kph}, {max_snap_km}."
+        )
         raise ValidationError(msg)
     df = _points_frame(points, source=source)
     from .network import _to_bng
@@ -122,8 +131,12 @@ def snap(
     dist_m, k = tree.query(np.column_stack([x, y]))
     snap_km = dist_m / 1000.0
     pad = max_snap_km * 1000.0
-    far = ((x < G.x.min() - pad) | (x > G.x.max() + pad)
-           | (y < G.y.min() - pad) | (y > G.y.max() + pad))
+    far = (
+        (x < G.x.min() - pad)
+        | (x > G.x.max() + pad)
+        | (y < G.y.min() - pad)
+        | (y > G.y.max() + pad)
+    )
     if on_outside not in {"raise", "warn", "drop"}:
         msg = f"snap: on_outside must be 'raise', 'warn' or 'drop', got {on_outside!r}."
         raise ValidationError(msg)
@@ -137,8 +150,12 @@ def snap(
         )
         raise NetworkError(msg)
     if far.any() and on_outside == "drop":
-        logger.warning("%s: %d point(s) outside the network left out: %s", source,
-                       int(far.sum()), ", ".join(df["id"][far].astype(str).tolist()[:10]))
+        logger.warning(
+            "%s: %d point(s) outside the network left out: %s",
+            source,
+            int(far.sum()),
+            ", ".join(df["id"][far].astype(str).tolist()[:10]),
+        )
         keep = ~far
         df, x, y = df[keep].reset_index(drop=True), x[keep], y[keep]
         snap_km, k = snap_km[keep], k[keep]
@@ -153,17 +170,23 @@ def snap(
         )
         warnings.warn(msg, UserWarning, stacklevel=2)
     node = idx[k]
-    return pd.DataFrame({
-        "id": df["id"].to_numpy(),
-        "node": node.astype(np.int64),
-        "node_id": G.node_ids[node],
-        "snap_km": snap_km,
-        "access_minutes": snap_km * detour_factor / access_speed_kph * 60.0,
-    })
+    return pd.DataFrame(
+        {
+            "id": df["id"].to_numpy(),
+            "node": node.astype(np.int64),
+            "node_id": G.node_ids[node],
+            "snap_km": snap_km,
+            "access_minutes": snap_km * detour_factor / access_speed_kph * 60.0,
+        }
+    )
 
 
 def node_times(
-    G: DriveGraph, nodes: np.ndarray, *, reverse: bool = False, max_minutes: float | None = None,
+    G: DriveGraph,
+    nodes: np.ndarray,
+    *,
+    reverse: bool = False,
+    max_minutes: float | None = None,
     n_jobs: int | None = None,
 ) -> np.ndarray:
     """Shortest network times (minutes) from each of ``nodes`` to every node.
@@ -259,8 +282,12 @@ def od_matrix(
     0          1               2      6.0
     """
     t0 = time.perf_counter()
-    kw = {"max_snap_km": max_snap_km, "detour_factor": detour_factor,
-          "access_speed_kph": access_speed_kph, "on_outside": on_outside}
+    kw = {
+        "max_snap_km": max_snap_km,
+        "detour_factor": detour_factor,
+        "access_speed_kph": access_speed_kph,
+        "on_outside": on_outside,
+    }
     so = snap(G, origins, source="origins", **kw)
     sd = snap(G, destinations, source="destinations", **kw)
     o_node, d_node = so["node"].to_numpy(), sd["node"].to_numpy()
@@ -275,16 +302,20 @@ def od_matrix(
     from_dest = len(d_nodes) <= len(o_nodes)
     if limit >= 0 and from_dest:
         # Dijkstra from destination nodes on the reversed graph: times *to* them.
-        step = max(1, _MEMORY_CELLS // max(G.n_nodes, len(so)))
+        step = max(1, _MEMORY_CELLS // G.n_nodes)
         for j0 in range(0, len(d_nodes), step):
-            D = node_times(G, d_nodes[j0:j0 + step], reverse=True, max_minutes=limit)
-            block = D.T[o_node]  # (origin points x destination nodes in this chunk)
-            parts.append(_expand(block, np.arange(len(so)), j0, o_acc, d_acc, d_groups,
-                                 cap))
+            D = node_times(G, d_nodes[j0 : j0 + step], reverse=True, max_minutes=limit)
+            # Origin points in row blocks: small, reused buffers are much faster than one
+            # (all points x all destination nodes) array, and keep memory low.
+            rows = max(1, _BLOCK_CELLS // D.shape[0])
+            for r0 in range(0, len(so), rows):
+                pts = np.arange(r0, min(r0 + rows, len(so)))
+                block = D[:, o_node[pts]].T  # (origin points x destination nodes)
+                parts.append(_expand(block, pts, j0, o_acc, d_acc, d_groups, cap))
     elif limit >= 0:
         step = max(1, _MEMORY_CELLS // max(G.n_nodes, len(d_nodes)))
         for i0 in range(0, len(o_nodes), step):
-            F = node_times(G, o_nodes[i0:i0 + step], reverse=False, max_minutes=limit)
+            F = node_times(G, o_nodes[i0 : i0 + step], reverse=False, max_minutes=limit)
             pts = np.flatnonzero((o_inv >= i0) & (o_inv < i0 + step))
             block = F[:, d_nodes][o_inv[pts] - i0]  # (origin points x destination nodes)
             parts.append(_expand(block, pts, 0, o_acc, d_acc, d_groups, cap))
@@ -297,14 +328,21 @@ def od_matrix(
     if len(key) > 1 and not (np.diff(key) > 0).all():
         order = np.argsort(key, kind="stable")
         oi, di, minutes = oi[order], di[order], minutes[order]
-    out = pd.DataFrame({
-        "origin_id": so["id"].to_numpy()[oi],
-        "destination_id": sd["id"].to_numpy()[di],
-        "minutes": minutes,
-    })
-    logger.info("OD matrix: %s origins x %s destinations -> %s pairs, %.2f s (from %s)",
-                f"{len(so):,}", f"{len(sd):,}", f"{len(out):,}", time.perf_counter() - t0,
-                "destinations, reversed graph" if from_dest else "origins")
+    out = pd.DataFrame(
+        {
+            "origin_id": so["id"].to_numpy()[oi],
+            "destination_id": sd["id"].to_numpy()[di],
+            "minutes": minutes,
+        }
+    )
+    logger.info(
+        "OD matrix: %s origins x %s destinations -> %s pairs, %.2f s (from %s)",
+        f"{len(so):,}",
+        f"{len(sd):,}",
+        f"{len(out):,}",
+        time.perf_counter() - t0,
+        "destinations, reversed graph" if from_dest else "origins",
+    )
     return out
 
 
@@ -326,17 +364,22 @@ class _Groups:
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
 
 
-def _expand(block: np.ndarray, pts: np.ndarray, col0: int, o_acc: np.ndarray,
-            d_acc: np.ndarray, groups: _Groups, cap: float,
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _expand(
+    block: np.ndarray,
+    pts: np.ndarray,
+    col0: int,
+    o_acc: np.ndarray,
+    d_acc: np.ndarray,
+    groups: _Groups,
+    cap: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Turn an (origin point x destination node) block into point pairs within ``cap``.
 
     ``block[i, j]`` is the network time from origin point ``pts[i]``'s node to destination
     node ``col0 + j``; the access legs of both ends are added here.
     """
     partial = block + o_acc[pts][:, None]
-    r, c = np.nonzero(partial <= cap - d_acc.min() if np.isfinite(cap) else
-                      np.isfinite(partial))
+    r, c = np.nonzero(partial <= cap - d_acc.min() if np.isfinite(cap) else np.isfinite(partial))
     c = c + col0
     cnt = groups.counts[c]
     if (cnt == 1).all():  # usual case: one destination point per node

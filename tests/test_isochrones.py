@@ -26,8 +26,9 @@ def rutland(mirror: Path) -> DriveGraph:
 def test_contains_reachable_nodes_not_beyond(rutland: DriveGraph) -> None:
     T = 10.0
     buffer_m, simplify_m = 100.0, 20.0
-    gdf = isochrones.isochrones(rutland, OAKHAM, minutes=(T,), buffer_m=buffer_m,
-                                simplify_m=simplify_m)
+    gdf = isochrones.isochrones(
+        rutland, OAKHAM, minutes=(T,), buffer_m=buffer_m, simplify_m=simplify_m
+    )
     assert list(gdf.columns) == ["site_id", "minutes", "geometry"]
     assert gdf.crs.to_epsg() == 4326
     poly = gdf.to_crs(27700).geometry.iloc[0]
@@ -47,9 +48,12 @@ def test_contains_reachable_nodes_not_beyond(rutland: DriveGraph) -> None:
     frac = np.clip((T - t[v][ok]) / w[ok], 0, 1)
     x1 = rutland.x[v[ok]] + (rutland.x[u[ok]] - rutland.x[v[ok]]) * frac
     y1 = rutland.y[v[ok]] + (rutland.y[u[ok]] - rutland.y[v[ok]]) * frac
-    lines = shapely.linestrings(np.stack([
-        np.column_stack([rutland.x[v[ok]], rutland.y[v[ok]]]), np.column_stack([x1, y1])],
-        axis=1))
+    lines = shapely.linestrings(
+        np.stack(
+            [np.column_stack([rutland.x[v[ok]], rutland.y[v[ok]]]), np.column_stack([x1, y1])],
+            axis=1,
+        )
+    )
     reach_lines = shapely.union_all(lines)
     beyond = np.isfinite(t) & (t > T)
     clear = beyond & (shapely.distance(reach_lines, pts) > buffer_m + simplify_m + 1)
@@ -65,26 +69,33 @@ def test_partial_edge_is_cut_at_threshold() -> None:
     edges = pd.DataFrame({"u": [1], "v": [2], "length_km": [13.0]})
     G = network.graph_from_edge_list(nodes, edges)
     site = pd.DataFrame({"id": ["s"], "lon": [-1.5], "lat": [53.8]})
-    gdf = isochrones.isochrones(G, site, minutes=(6, 12), buffer_m=50, simplify_m=0,
-                                include_access=False).to_crs(27700)
+    gdf = isochrones.isochrones(
+        G, site, minutes=(6, 12), buffer_m=50, simplify_m=0, include_access=False
+    ).to_crs(27700)
     chord_m = float(np.hypot(np.diff(G.x), np.diff(G.y))[0])
     six, twelve = gdf.geometry.iloc[0], gdf.geometry.iloc[1]
     # length of the corridor ~ reached length + 2 x buffer
     width_six = six.bounds[2] - six.bounds[0]
     assert width_six == pytest.approx(chord_m / 2 + 100, rel=0.01)
     assert twelve.bounds[2] - twelve.bounds[0] == pytest.approx(chord_m + 100, rel=0.01)
-    with_access = isochrones.isochrones(G, site, minutes=(6,), simplify_m=0,
-                                        include_access=True).to_crs(27700)
+    with_access = isochrones.isochrones(
+        G, site, minutes=(6,), simplify_m=0, include_access=True
+    ).to_crs(27700)
     # the site's node has 6 min left: disc radius 6/60 h x 25 km/h / 1.3 = 1.92 km
     assert with_access.geometry.iloc[0].area > np.pi * 1900**2 * 0.95
 
 
 def test_direction_on_one_way_street() -> None:
     # 1 -> 2 is one-way (6 min); the way back 2 - 3 - 1 is two-way and 24 min long.
-    nodes = pd.DataFrame({"node": [1, 2, 3], "lon": [-1.5, -1.4, -1.45],
-                          "lat": [53.8, 53.8, 53.7]})
-    edges = pd.DataFrame({"u": [1, 2, 3], "v": [2, 3, 1], "length_km": [6.5, 13.0, 13.0],
-                          "oneway": [True, False, False]})
+    nodes = pd.DataFrame({"node": [1, 2, 3], "lon": [-1.5, -1.4, -1.45], "lat": [53.8, 53.8, 53.7]})
+    edges = pd.DataFrame(
+        {
+            "u": [1, 2, 3],
+            "v": [2, 3, 1],
+            "length_km": [6.5, 13.0, 13.0],
+            "oneway": [True, False, False],
+        }
+    )
     G = network.graph_from_edge_list(nodes, edges)
     site = pd.DataFrame({"id": ["s"], "lon": [-1.5], "lat": [53.8]})
     kw = {"minutes": (10,), "simplify_m": 0, "include_access": False, "buffer_m": 50}
@@ -99,8 +110,9 @@ def test_direction_on_one_way_street() -> None:
 
 def test_major_roads_isochrone_and_export(tmp_path: Path) -> None:
     G = network.graph_from_name("england-major-roads")
-    sites = pd.DataFrame({"id": ["leeds", "york"], "lon": [-1.5491, -1.0815],
-                          "lat": [53.8008, 53.9600]})
+    sites = pd.DataFrame(
+        {"id": ["leeds", "york"], "lon": [-1.5491, -1.0815], "lat": [53.8008, 53.9600]}
+    )
     gdf = isochrones.isochrones(G, sites, minutes=(30, 60))
     assert gdf["site_id"].tolist() == ["leeds", "leeds", "york", "york"]
     area = gdf.to_crs(27700).area.to_numpy() / 1e6
@@ -136,8 +148,22 @@ def test_cli_isochrones(tmp_path: Path) -> None:
     sites = tmp_path / "s.csv"
     sites.write_text("id,lon,lat\noak,-0.7275,52.6705\n")
     out = tmp_path / "iso.geojson"
-    assert cli.main(["isochrones", "--network", "rutland", "--sites", str(sites),
-                     "--minutes", "5,10", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "isochrones",
+                "--network",
+                "rutland",
+                "--sites",
+                str(sites),
+                "--minutes",
+                "5,10",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     gdf = gpd.read_file(out)
     assert gdf["minutes"].tolist() == [5.0, 10.0]
     assert gdf.to_crs(27700).area.iloc[1] > gdf.to_crs(27700).area.iloc[0]

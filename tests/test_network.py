@@ -69,8 +69,12 @@ def test_speed_model_defaults_and_factors() -> None:
     assert m.speed_kph("motorway", "70 mph") == pytest.approx(70 * MPH * 0.8)
     assert m.speed_kph("secondary", "junk") == 55.0  # unparsable tag: class speed
     assert m.speed_kph("no_such_class") == 10.0
-    m2 = SpeedModel(congestion={"primary": 0.5}, calibration=0.9, maxspeed_factor=1.0,
-                    speeds_kph={"primary": 60})
+    m2 = SpeedModel(
+        congestion={"primary": 0.5},
+        calibration=0.9,
+        maxspeed_factor=1.0,
+        speeds_kph={"primary": 60},
+    )
     assert m2.speed_kph("primary") == pytest.approx(60 * 0.5 * 0.9)
     assert m2.speed_kph("primary", "40") == pytest.approx(40 * 0.5 * 0.9)
     assert m2.speeds_kph["motorway"] == 90.0  # other classes keep their defaults
@@ -97,8 +101,10 @@ def test_tags_rules() -> None:
     assert d({"highway": "service"}, include_service=False) is None
     assert d({"highway": "service"}, include_service=True) == "service"
     assert d({"highway": "residential", "access": "private"}, include_service=False) is None
-    assert d({"highway": "residential", "access": "no", "motorcar": "yes"},
-             include_service=False) == "residential"
+    assert (
+        d({"highway": "residential", "access": "no", "motorcar": "yes"}, include_service=False)
+        == "residential"
+    )
     assert d({"highway": "residential", "motor_vehicle": "no"}, include_service=False) is None
     w = network._way_direction
     assert w({"oneway": "yes"}, "primary") == 1
@@ -222,12 +228,17 @@ def test_graph_from_name_cache() -> None:
 def test_edge_list_motorway_matching() -> None:
     # Three nodes on a west-east line, 10 km apart (EPSG:27700 -> WGS84 round trip is exact
     # enough); a motorway runs along the first edge only, the second edge crosses it.
-    nodes = pd.DataFrame({"node": [10, 11, 12, 13],
-                          "lon": [-1.50, -1.35, -1.20, -1.425],
-                          "lat": [53.00, 53.00, 53.00, 52.95]})
+    nodes = pd.DataFrame(
+        {
+            "node": [10, 11, 12, 13],
+            "lon": [-1.50, -1.35, -1.20, -1.425],
+            "lat": [53.00, 53.00, 53.00, 52.95],
+        }
+    )
     edges = pd.DataFrame({"u": [10, 11, 13], "v": [11, 12, 10], "length_km": [10.0, 10.0, 7.0]})
-    mw = gpd.GeoDataFrame(geometry=[LineString([(-1.52, 53.0005), (-1.33, 53.0005)])],
-                          crs="EPSG:4326")
+    mw = gpd.GeoDataFrame(
+        geometry=[LineString([(-1.52, 53.0005), (-1.33, 53.0005)])], crs="EPSG:4326"
+    )
     G = network.graph_from_edge_list(nodes, edges, motorways=mw)
     ef = G.edges_frame().set_index(["u", "v"])
     assert ef.loc[(10, 11), "highway"] == "motorway"
@@ -238,8 +249,9 @@ def test_edge_list_motorway_matching() -> None:
     assert ef.loc[(11, 12), "minutes"] == pytest.approx(10 / 65 * 60)
     assert G.detail == "major"
     with pytest.raises(ValidationError, match="missing from the node table"):
-        network.graph_from_edge_list(nodes, pd.DataFrame({"u": [10], "v": [99],
-                                                          "length_km": [1.0]}))
+        network.graph_from_edge_list(
+            nodes, pd.DataFrame({"u": [10], "v": [99], "length_km": [1.0]})
+        )
     with pytest.raises(ValidationError, match="missing column"):
         network.graph_from_edge_list(nodes, pd.DataFrame({"u": [10], "v": [11]}))
 

@@ -28,11 +28,13 @@ def _random_points(G: DriveGraph, n: int, seed: int, prefix: str) -> pd.DataFram
     """Points near random main-component nodes, offset by up to ~200 m."""
     rng = np.random.default_rng(seed)
     idx = rng.choice(np.flatnonzero(G.main_component), n, replace=False)
-    return pd.DataFrame({
-        "id": [f"{prefix}{i}" for i in range(n)],
-        "lon": G.lon[idx] + rng.uniform(-0.002, 0.002, n),
-        "lat": G.lat[idx] + rng.uniform(-0.001, 0.001, n),
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"{prefix}{i}" for i in range(n)],
+            "lon": G.lon[idx] + rng.uniform(-0.002, 0.002, n),
+            "lat": G.lat[idx] + rng.uniform(-0.001, 0.001, n),
+        }
+    )
 
 
 def _expected_od(G: DriveGraph, origins: pd.DataFrame, dests: pd.DataFrame) -> pd.DataFrame:
@@ -44,8 +46,13 @@ def _expected_od(G: DriveGraph, origins: pd.DataFrame, dests: pd.DataFrame) -> p
         lengths = nx.single_source_dijkstra_path_length(Gx, o["node_id"], weight="travel_time")
         for _, d in sd.iterrows():
             if d["node_id"] in lengths:
-                rows.append((o["id"], d["id"],
-                             o["access_minutes"] + lengths[d["node_id"]] + d["access_minutes"]))
+                rows.append(
+                    (
+                        o["id"],
+                        d["id"],
+                        o["access_minutes"] + lengths[d["node_id"]] + d["access_minutes"],
+                    )
+                )
     return pd.DataFrame(rows, columns=["origin_id", "destination_id", "minutes"])
 
 
@@ -53,8 +60,9 @@ def _compare(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     got = got.sort_values(["origin_id", "destination_id"], ignore_index=True)
     expected = expected.sort_values(["origin_id", "destination_id"], ignore_index=True)
     assert list(got.columns) == ["origin_id", "destination_id", "minutes"]
-    pd.testing.assert_frame_equal(got[["origin_id", "destination_id"]],
-                                  expected[["origin_id", "destination_id"]])
+    pd.testing.assert_frame_equal(
+        got[["origin_id", "destination_id"]], expected[["origin_id", "destination_id"]]
+    )
     np.testing.assert_allclose(got["minutes"], expected["minutes"], rtol=0, atol=1e-6)
 
 
@@ -64,8 +72,10 @@ def test_od_equals_networkx_leeds(leeds: DriveGraph) -> None:
     expected = _expected_od(leeds, o, d)
     assert len(expected) == 60
     _compare(traveltime.od_matrix(leeds, o, d), expected)  # runs from destinations
-    _compare(traveltime.od_matrix(leeds, o.head(3), d),  # runs from origins
-             expected[expected["origin_id"].isin(o["id"].head(3))])
+    _compare(
+        traveltime.od_matrix(leeds, o.head(3), d),  # runs from origins
+        expected[expected["origin_id"].isin(o["id"].head(3))],
+    )
 
 
 def test_od_equals_networkx_rutland(rutland: DriveGraph) -> None:
@@ -75,9 +85,12 @@ def test_od_equals_networkx_rutland(rutland: DriveGraph) -> None:
     assert len(expected) == 240
     _compare(traveltime.od_matrix(rutland, o, d), expected)
     # from the origin side (fewer origins) on the forward graph gives the same table
-    _compare(traveltime.od_matrix(rutland, d.rename(columns={"id": "x"}).assign(id=d["id"]),
-                                  o)[["origin_id", "destination_id", "minutes"]],
-             _expected_od(rutland, d, o))
+    _compare(
+        traveltime.od_matrix(rutland, d.rename(columns={"id": "x"}).assign(id=d["id"]), o)[
+            ["origin_id", "destination_id", "minutes"]
+        ],
+        _expected_od(rutland, d, o),
+    )
     cut = traveltime.od_matrix(rutland, o, d, max_minutes=15)
     _compare(cut, expected[expected["minutes"] <= 15])
     assert 0 < len(cut) < len(expected)
@@ -97,14 +110,16 @@ def test_real_one_way_pair(rutland: DriveGraph) -> None:
     assert ba - acc == pytest.approx(0.63066, abs=1e-4)
     both = traveltime.od_matrix(rutland, pd.concat([a, b]), pd.concat([a, b]))
     assert both.set_index(["origin_id", "destination_id"]).loc[("A", "B"), "minutes"] == (
-        pytest.approx(ab))
+        pytest.approx(ab)
+    )
 
 
 def test_hand_solved_edge_list() -> None:
     # A 6.5 km major road at 65 km/h takes 6 minutes; a 9 km motorway-classed edge 6 min.
     nodes = pd.DataFrame({"node": [1, 2, 3], "lon": [-1.5, -1.4, -1.3], "lat": [53.8] * 3})
-    edges = pd.DataFrame({"u": [1, 2], "v": [2, 3], "length_km": [6.5, 9.0],
-                          "highway": ["major", "motorway"]})
+    edges = pd.DataFrame(
+        {"u": [1, 2], "v": [2, 3], "length_km": [6.5, 9.0], "highway": ["major", "motorway"]}
+    )
     G = network.graph_from_edge_list(nodes, edges)
     pts = nodes.rename(columns={"node": "id"})
     od = traveltime.od_matrix(G, pts, pts).set_index(["origin_id", "destination_id"])
@@ -143,8 +158,7 @@ def test_snap_warning_and_outside(rutland: DriveGraph) -> None:
         (pd.DataFrame({"id": ["a"], "lon": [52.67], "lat": [-0.72]}), "swapped"),
         (pd.DataFrame({"id": ["a"], "lon": [np.nan], "lat": [52.6]}), "missing or not a number"),
         (pd.DataFrame({"id": ["a"], "x": [-0.7], "y": [52.6]}), "missing column"),
-        (pd.DataFrame({"id": ["a", "a"], "lon": [-0.7, -0.71], "lat": [52.6, 52.6]}),
-         "duplicate"),
+        (pd.DataFrame({"id": ["a", "a"], "lon": [-0.7, -0.71], "lat": [52.6, 52.6]}), "duplicate"),
         (pd.DataFrame({"id": [], "lon": [], "lat": []}), "no points"),
         (pd.DataFrame({"id": ["a"], "lon": [500000.0], "lat": [300000.0]}), "outside Great"),
     ],
@@ -161,16 +175,78 @@ def test_cli_traveltimes(tmp_path: Path) -> None:
     out = tmp_path / "od.csv"
     o.write_text("id,lon,lat\na,-0.65,52.65\nb,-0.55,52.62\n")
     d.write_text("id,lon,lat\noak,-0.7275,52.6705\nupp,-0.7231,52.5870\n")
-    assert cli.main(["traveltimes", "--network", "rutland", "--origins", str(o),
-                     "--destinations", str(d), "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "traveltimes",
+                "--network",
+                "rutland",
+                "--origins",
+                str(o),
+                "--destinations",
+                str(d),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     od = pd.read_csv(out)
     assert list(od.columns) == ["origin_id", "destination_id", "minutes"]
     assert len(od) == 4
     assert od["minutes"].between(5, 30).all()
-    assert cli.main(["traveltimes", "--network", "rutland", "--origins", str(o),
-                     "--destinations", str(d), "--out", str(out), "--max-minutes", "15"]) == 0
+    assert (
+        cli.main(
+            [
+                "traveltimes",
+                "--network",
+                "rutland",
+                "--origins",
+                str(o),
+                "--destinations",
+                str(d),
+                "--out",
+                str(out),
+                "--max-minutes",
+                "15",
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_csv(out)) == int((od["minutes"] <= 15).sum())
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lon,lat\na,52.65,-0.65\n")
-    assert cli.main(["traveltimes", "--network", "rutland", "--origins", str(bad),
-                     "--destinations", str(d), "--out", str(out)]) == 1
+    assert (
+        cli.main(
+            [
+                "traveltimes",
+                "--network",
+                "rutland",
+                "--origins",
+                str(bad),
+                "--destinations",
+                str(d),
+                "--out",
+                str(out),
+            ]
+        )
+        == 1
+    )
+
+
+def test_chunked_paths_agree(rutland: DriveGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    o = _random_points(rutland, 60, 5, "o")
+    d = _random_points(rutland, 9, 6, "d")
+    d = pd.concat([d, d.head(2).assign(id=["d_twin0", "d_twin1"])])  # shared nodes
+    ref_fwd = traveltime.od_matrix(rutland, d, o, max_minutes=20)  # from origins
+    ref_rev = traveltime.od_matrix(rutland, o, d, max_minutes=20)  # from destinations
+    monkeypatch.setattr(traveltime, "_MEMORY_CELLS", 3 * rutland.n_nodes)
+    monkeypatch.setattr(traveltime, "_BLOCK_CELLS", 50)
+    pd.testing.assert_frame_equal(traveltime.od_matrix(rutland, d, o, max_minutes=20), ref_fwd)
+    pd.testing.assert_frame_equal(traveltime.od_matrix(rutland, o, d, max_minutes=20), ref_rev)
+    # rows come sorted by origin, then destination, in input order
+    pos_o = {k: i for i, k in enumerate(o["id"])}
+    pos_d = {k: i for i, k in enumerate(d["id"])}
+    key = ref_rev["origin_id"].map(pos_o) * 100 + ref_rev["destination_id"].map(pos_d)
+    assert key.is_monotonic_increasing
+    assert {"d_twin0", "d_twin1"} <= set(ref_rev["destination_id"])
