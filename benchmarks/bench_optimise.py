@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from netplan import demand, network, sites, traveltime
+from netplan import NetplanError, demand, network, sites, traveltime
 from netplan.optimise import PlacementModel
 
 
@@ -76,7 +76,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  pre-solve: {m}")
         for solver in args.solvers.split(","):
             t1 = time.perf_counter()
-            res = model.solve(solver=solver, time_limit_s=args.time_limit, threads=args.threads)
+            try:
+                res = model.solve(solver=solver, time_limit_s=args.time_limit,
+                                  threads=args.threads)
+            except NetplanError as exc:  # e.g. no solution within the time limit
+                wall = time.perf_counter() - t1
+                print(f"  {solver}: no result after {wall:.1f} s: {exc}")
+                rows.append({"merge": merge, "solver": solver, "groups": model.n_groups,
+                             "build_s": round(build_s, 2), "wall_s": round(wall, 2),
+                             "status": "no solution"})
+                continue
             wall = time.perf_counter() - t1
             tot = res.totals
             rows.append({
@@ -98,13 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + table.to_string(index=False))
     for solver in table["solver"].unique():
         sub = table[table["solver"] == solver].set_index("merge")
-        if {"on", "off"} <= set(sub.index):
+        if {"on", "off"} <= set(sub.index) and sub["solve_s"].notna().all():
             build = sub.loc["off", "build_s"] / sub.loc["on", "build_s"]
             solve = sub.loc["off", "solve_s"] / max(sub.loc["on", "solve_s"], 1e-3)
             print(f"{solver}: build off/on = {build:.1f}x, solve off/on = {solve:.1f}x")
     if {"highs", "cbc"} <= set(table["solver"]):
         for merge in table["merge"].unique():
             sub = table[table["merge"] == merge].set_index("solver")
+            if sub["solve_s"].isna().any():
+                continue
             print(f"merge={merge}: cbc/highs solve = "
                   f"{sub.loc['cbc', 'solve_s'] / max(sub.loc['highs', 'solve_s'], 1e-3):.1f}x")
     return 0

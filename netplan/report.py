@@ -428,8 +428,8 @@ def _cards(t: Mapping[str, Any], drive_minutes: float) -> list[dict[str, str]]:
         (_fmt(t.get("annual_cost_gbp"), "gbp"), "annual cost"),
         (f"£{float(t.get('cost_per_scan_gbp', math.nan)):,.0f}"
          if math.isfinite(float(t.get("cost_per_scan_gbp", math.nan))) else "–", "cost per scan"),
-        (_fmt(t.get("uncovered_zones")), f"uncovered zones (population "
-         f"{_fmt(t.get('uncovered_population'), 'int')})"),
+        (_fmt(t.get("uncovered_zones")), f"zones not served within the standard "
+         f"(population {_fmt(t.get('uncovered_population'), 'int')})"),
     ]
     for key, val in t.items():
         if key.startswith("turnaround_within_"):

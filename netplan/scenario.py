@@ -6,7 +6,7 @@ A scenario file is YAML with these sections (every value has a documented defaul
     name: england
     extends: base.yaml          # optional: a base scenario, relative to this file
     network: {name: england-major-roads, calibration_factor: 1.0}
-    demand: {year: 2027, rate_per_1000: 2.25, area: {icbs: [...]}}
+    demand: {year: 2025, rate_per_1000: 2.22, area: {icbs: [...]}}
     sites: {candidates: contract+acute, lock_open: [...], forbid: [...]}
     cyclotrons: {ids: [...], primary_minutes: 120, backup_minutes: 240}
     fleet: {mobile_units: 4, max_sites_per_unit: 3}
@@ -323,6 +323,9 @@ class Scenario(BaseModel):
         """
         path = Path(path)
         raw, origins = _load_merged(path, chain=())
+        if origins.get("name") != str(path):  # not named in this file: use its stem, so a
+            raw["name"] = path.stem              # variant never inherits its base's name
+            origins["name"] = str(path)
         scenario = cls.from_dict(raw, source=path, origins=origins)
         return scenario
 

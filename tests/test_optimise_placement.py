@@ -369,3 +369,27 @@ def test_merging_is_exact_and_solvers_agree(seed: int, n_zones: int, n_sites: in
     # every zone's assigned scans add up to what sites report
     assert a.sites["assigned_scans_per_year"].sum() == pytest.approx(
         a.totals["assigned_scans_per_year"])
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_hard_coverage_with_infinite_penalty(solver: str) -> None:
+    od = od_table({("a", "S1"): 20, ("far", "S1"): 90})
+    r = model(od, zones({"a": 150, "far": 5}), sites(["S1"]),
+              uncovered_penalty_gbp_per_scan=float("inf")).solve(solver=solver)
+    assert r.totals["annual_cost_gbp"] == pytest.approx(350)
+    assert r.zones.set_index("zone_id").loc["far", "uncovered_reason"] == (
+        "no candidate within 60 minutes")
+    # 1000 scans cannot be served by 2 scanners + 5 mobile days: explained, not crashed
+    m = model(od, zones({"a": 1000, "far": 5}), sites(["S1"]),
+              uncovered_penalty_gbp_per_scan=float("inf"))
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        m.solve(solver=solver)
+
+
+def test_sites_as_geodataframe() -> None:
+    sit = sites(["S1"], lon=[-1.5], lat=[53.8])
+    r = model(od_table({("a", "S1"): 20}), zones({"a": 150}), sit).solve()
+    gdf = r.sites_gdf(sit)
+    assert gdf.crs.to_epsg() == 4326
+    assert (gdf.geometry.x.iloc[0], gdf.geometry.y.iloc[0]) == (-1.5, 53.8)
+    assert gdf["decision"].iloc[0] == "both"

@@ -44,7 +44,7 @@ def test_shipped_variants_override_the_base() -> None:
     assert static.fleet.mobile_units == 0
     assert not static.fleet.allow_mobile
     assert static.cyclotrons.ids == base.cyclotrons.ids  # inherited
-    assert Scenario.from_yaml(SCENARIOS / "growth_2032.yaml").demand.year == 2032
+    assert Scenario.from_yaml(SCENARIOS / "growth_2025.yaml").demand.year == 2025
     mobile = Scenario.from_yaml(SCENARIOS / "mobile_led.yaml")
     assert mobile.sites.static_allowed == ["RTD01", "RTRAT"]
     assert mobile.sites.candidates == "contract"
@@ -217,3 +217,8 @@ def test_infeasible_standard_is_explained(tmp_path: Path) -> None:
                                             "drive_minutes": 2, "allow_uncovered": False})
     with pytest.raises(InfeasibleError, match=r"drive_minutes = 2 cannot be met: .* zone\(s\)"):
         Scenario.from_yaml(path).run()
+
+
+def test_unnamed_variant_takes_its_file_name(tmp_path: Path) -> None:
+    path = _write(tmp_path, "longer_drive.yaml", {"extends": str(SMALL), "drive_minutes": 40})
+    assert Scenario.from_yaml(path).name == "longer_drive"

@@ -8,6 +8,7 @@ rows as a PuLP problem and solves it with the CBC binary bundled with PuLP.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -235,9 +236,16 @@ class PlacementModel:
     min_sites_per_lot
         ``{lot: n}``; needs a ``lot`` column in ``sites``.
     uncovered_penalty_gbp_per_scan
-        :math:`\pi`; default: 1.5 x the dearest single addition of capacity (a new static
-        site with one scanner, or one weekly mobile day), per scan: leaving even one scan
-        uncovered costs more than any one addition of capacity.
+        :math:`\pi`; default (None): for ``"cost"``, first solve with hard coverage
+        (every zone with an available candidate within the standard served in full), which
+        is numerically far easier; if that is infeasible (or the pre-solve checks already
+        show a shortfall), solve with :math:`\pi` = 1.5 x the dearest single addition of
+        capacity (a new static site with one scanner, or one weekly mobile day) per scan,
+        so leaving even one scan uncovered costs more than any one addition of capacity.
+        The same value is used by the other objectives' uncovered terms. ``math.inf`` makes
+        coverage hard: every zone with an available candidate within the standard must be
+        served in full (the solve raises InfeasibleError when the rules prevent it); this
+        is numerically easier for the solver than a very large penalty.
     merge_zones
         {"auto", True, False}: merge where exact ("auto"); True raises if not exact.
     strong_linking
@@ -634,8 +642,9 @@ class PlacementModel:
         return pd.DataFrame({"zone": zone[keep], "site": site[keep], "minutes": minutes[keep]})
 
     def _uncovered_penalty(self, value: float | None) -> float:
+        self._auto_penalty = value is None
         if value is not None:
-            if value < 0:
+            if not value >= 0:
                 msg = f"uncovered_penalty_gbp_per_scan must be >= 0, got {value}"
                 raise ValidationError(msg)
             return float(value)
@@ -790,9 +799,11 @@ class PlacementModel:
                 groups = np.zeros(self.n_groups, bool)
                 groups[np.flatnonzero(single)[first_site == s]] = True
                 checks.append((f"site {self.site_ids[s]!r}", groups, float(site_cap[s])))
+        self._shortfall = False
         for label, groups, cap in checks:
             need = float(self.gd[groups].sum())
             if need > cap + 1e-6:
+                self._shortfall = True
                 self.messages.append(
                     f"{label}: zones that can reach only it need {need:,.0f} scans/yr but its "
                     f"sites provide at most {cap:,.0f} at {rho:.0%} utilisation; at least "
@@ -924,6 +935,8 @@ class PlacementModel:
         cost = self._cost_vector()
         unc = self._uncovered_vector()
         if self.objective == "cost":
+            if math.isinf(self._penalty):
+                return [("cost", cost)]
             return [("cost", cost + self._penalty * unc)]
         if self.objective == "cover_then_cost":
             return [("uncovered_scans", unc), ("cost", cost)]
@@ -1044,8 +1057,8 @@ class PlacementModel:
                 for mj in range(int(self.mmax[j]) + 1):
                     if sj and mj and not self.allow_static_and_mobile:
                         continue
-                    cost = a_s * sj + a_m * mj + (self.install_site_gbp[j] / self.annualisation_years
-                                                  if sj else 0.0)
+                    install = self.install_site_gbp[j] / self.annualisation_years if sj else 0.0
+                    cost = a_s * sj + a_m * mj + install
                     short = max(load[j] - ks * sj - km * mj, 0.0)
                     key = (short > 1e-6, short, cost)
                     if best is None or key < best[0]:
@@ -1065,7 +1078,7 @@ class PlacementModel:
                 if m[j] > 0:
                     m[j], s[j] = 0, static_only[j]
         for j in set(self.lock_open.tolist()) | set(self.lock_static.tolist()):
-            if s[j] == 0 and m[j] == 0 or j in set(self.lock_static.tolist()):
+            if (s[j] == 0 and m[j] == 0) or j in set(self.lock_static.tolist()):
                 s[j] = max(s[j], 1)
         capacity = ks * s + km * m
         scale_down = np.where(load > capacity + 1e-9, capacity / np.maximum(load, 1e-12), 1.0)
@@ -1098,7 +1111,7 @@ class PlacementModel:
         time_limit_s: float | None = None,
         mip_gap: float | None = None,
         threads: int | None = None,
-        warm_start: bool = True,
+        warm_start: bool = False,
     ) -> PlacementResult:
         """Solve the model and return a frozen :class:`PlacementResult`.
 
@@ -1132,14 +1145,41 @@ class PlacementModel:
             If the solver stops without any solution (e.g. time limit too short).
         """
         name = check_solver(solver)
+        if self._auto_penalty and self.objective == "cost" and not self._shortfall:
+            # try hard coverage first (numerically far easier), fall back to the penalty
+            try:
+                result = self._solve(name, time_limit_s, mip_gap, threads, warm_start,
+                                     hard=True)
+                note = "every coverable zone served in full (hard coverage)"
+                return dataclasses.replace(result, messages=(*result.messages, note))
+            except InfeasibleError as exc:
+                logger.info("hard coverage infeasible (%s); solving with the penalty", exc)
+                note = ("coverage of every coverable zone is impossible under the rules; "
+                        f"solved with an uncovered penalty of £{self._penalty:,.0f} per scan")
+                result = self._solve(name, time_limit_s, mip_gap, threads, warm_start,
+                                     hard=False)
+                return dataclasses.replace(result, messages=(*result.messages, note))
+        return self._solve(name, time_limit_s, mip_gap, threads, warm_start,
+                           hard=math.isinf(self._penalty))
+
+    def _solve(self, name: str, time_limit_s: float | None, mip_gap: float | None,
+               threads: int | None, warm_start: bool, *, hard: bool) -> PlacementResult:
         stages_out: list[dict[str, Any]] = []
         matrix = self.matrix
+        if hard:
+            upper = matrix.upper.copy()
+            u = slice(self._u0, self._u0 + self.n_groups)
+            upper[u] = np.where(self.group_coverable, 0.0, 1.0)
+            matrix = _Matrix(matrix.cost, matrix.lower, upper, matrix.integer, matrix.A,
+                             matrix.row_lower, matrix.row_upper, matrix.names)
         values: np.ndarray | None = None
         build_s = self.build_time_s
         infos: list[SolveInfo] = []
         start = None
         if warm_start and name == "highs":
             first = self._stages()[0][1]
+            if hard:
+                first[self._u0:self._u0 + self.n_groups] = 0.0
             relaxed = _Matrix(first, matrix.lower, matrix.upper, np.zeros_like(matrix.integer),
                               matrix.A, matrix.row_lower, matrix.row_upper, matrix.names)
             lp_info, lp_values, _ = _solve_highs(relaxed, time_limit_s, None, threads)
@@ -1150,7 +1190,11 @@ class PlacementModel:
                 start = self.greedy_start()
         else:
             lp_time = 0.0
-        for k, (label, c) in enumerate(self._stages()):
+        stages = self._stages()
+        if hard:
+            for _, c in stages:
+                c[self._u0:self._u0 + self.n_groups] = 0.0
+        for k, (label, c) in enumerate(stages):
             stage = _Matrix(c, matrix.lower, matrix.upper, matrix.integer, matrix.A,
                             matrix.row_lower, matrix.row_upper, matrix.names)
             t0 = time.perf_counter()
@@ -1171,7 +1215,7 @@ class PlacementModel:
                                "runtime_s": info.runtime_s})
             raise_for_status(info, model=f"placement model ({label} stage)",
                              hint=self._infeasible_hint())
-            if k + 1 < len(self._stages()):
+            if k + 1 < len(stages):
                 # hold this stage's objective at the value found (incumbent) for the next
                 tol = 1e-7 * max(1.0, abs(info.objective)) + 1e-6
                 matrix = matrix.with_row(c, -np.inf, info.objective + tol)
@@ -1196,6 +1240,11 @@ class PlacementModel:
             rules.append("locked sites")
         if self.cyc_capacity:
             rules.append("cyclotron capacity")
+        if math.isinf(self._penalty):
+            return ("Coverage is hard (uncovered_penalty_gbp_per_scan=inf): the sites' "
+                    "maximum scanners and mobile days, or these rules, cannot serve every "
+                    "coverable zone: " + (", ".join(rules) or "site capacity limits")
+                    + ". Solve with a finite penalty to see which zones are left uncovered.")
         return ("Coverage has an uncovered slack, so these rules contradict each other: "
                 + (", ".join(rules) or "none found") + ". Relax one of them.")
 
