@@ -314,9 +314,10 @@ def utilisation(
     --------
     >>> df = pd.DataFrame({"site_id": ["a"], "static_scanners": [1],
     ...                    "mobile_days_per_week": [2], "assigned_scans_per_year": [4500]})
-    >>> utilisation(df, scans_per_static_day=20, scans_per_mobile_day=10,
-    ...             working_days_per_year=250).iloc[0].tolist()
-    ['a', 6000.0, 0.75]
+    >>> out = utilisation(df, scans_per_static_day=20, scans_per_mobile_day=10,
+    ...                   working_days_per_year=250)
+    >>> float(out["capacity_scans_per_year"].iloc[0]), float(out["utilisation"].iloc[0])
+    (6000.0, 0.75)
     """
     weeks = working_days_per_year / 5.0 if mobile_weeks_per_year is None else mobile_weeks_per_year
     cap = (

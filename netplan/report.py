@@ -452,7 +452,7 @@ SITE_COLUMNS = {
 
 def render_report(result: ScenarioResult, *, generated: str | None = None) -> str:
     """Return the capacity report of one result as a self-contained HTML page."""
-    from markupsafe import Markup
+    from markupsafe import Markup, escape
 
     from . import __version__
 
@@ -519,6 +519,12 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
                 "load_with_backup": "Load if one other fails"},
     )
 
+    over = tracer[tracer["load"].astype(float) > 1.0] if "load" in tracer else tracer.iloc[:0]
+    if len(over):
+        items = ", ".join(f"{r.cyclotron_id} ({100 * r.load:.0f} %)" for r in over.itertuples())
+        tracer_table += (f"<p class='warn'>Above the assumed daily capacity: {escape(items)}. "
+                         f"Raise the capacity, add cyclotrons or set "
+                         f"cyclotrons.enforce_capacity: true.</p>")
     unc = uncovered_zones(result)
     if len(unc):
         reasons = unc.groupby(unc.get("uncovered_reason", pd.Series("", index=unc.index))

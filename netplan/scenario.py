@@ -1,22 +1,34 @@
 """Scenarios: validated, serialisable analysis settings, and the run that turns one into results.
 
 A scenario file is YAML with these sections (every value has a documented default from
-:mod:`netplan.defaults`; see ``scenarios/england.yaml``)::
+:mod:`netplan.defaults`; see ``scenarios/england.yaml`` for a commented example)::
 
-    name: england
+    name: england               # default: the file name
+    description: ...
     extends: base.yaml          # optional: a base scenario, relative to this file
-    network: {name: england-major-roads, calibration_factor: 1.0}
-    demand: {year: 2025, rate_per_1000: 2.22, area: {icbs: [...]}}
-    sites: {candidates: contract+acute, lock_open: [...], forbid: [...]}
-    cyclotrons: {ids: [...], primary_minutes: 120, backup_minutes: 240}
-    fleet: {mobile_units: 4, max_sites_per_unit: 3}
-    scanners: {static_scans_per_day: 20, working_days_per_year: 275}
+    network: {name: england-major-roads, calibration: 1.0, congestion: {primary: 0.8}}
+    demand: {year: 2025, rate_per_1000: 2.22, age_weighting: true,
+             area: {icbs: [E54000015], lots: [...], bbox: [...], name_startswith: [...]}}
+    sites: {candidates: contract+acute, include: [...], exclude: [...], extra: [...],
+            lock_open: [...], lock_static: [...], forbid: [...], static_allowed: [...],
+            min_sites_per_lot: {North West: 3}}
+    cyclotrons: {ids: [...], extra: [...], capacity_doses_per_day: {keele: 200},
+                 primary_minutes: 120, backup_minutes: 240, require_backup: false,
+                 enforce_capacity: true}
+    fleet: {mobile_units: 4, max_sites_per_unit: 3, max_visit_days_per_week: 3}
+    scanners: {static_scans_per_day: 20, working_days_per_year: 275, target_utilisation: 0.85}
     costs: {static_running_gbp_per_year: 875000, mobile_gbp_per_day: 4000}
-    turnaround: {admin_days: 2, report_days: 2}
+    turnaround: {admin_days: 2, report_days: 2, target_days: [5, 7]}
     drive_minutes: 60
-    objective: cost
+    allow_uncovered: true       # false: an unreachable standard is an error
+    objective: cost             # cost | drive_time | max_coverage (needs p_sites) | cover_then_cost
     solver: {name: highs, time_limit_s: 300, mip_gap: 0.0}
-    outputs: {report: true, map: true, xlsx: true, gpkg: true}
+    outputs: {report: true, map: true, xlsx: true, gpkg: true, isochrone_minutes: [30, 60]}
+
+``sites.candidates``: ``contract+acute`` (the 28 contract hospitals and the other NHS acute
+hospitals), ``contract`` (contract hospitals only), ``acute`` (the non-contract acute
+hospitals only) or ``none`` (only ``include``/``extra``); sites named in ``include``,
+``extra``, the locks or ``static_allowed`` are always kept.
 
 Unknown keys are rejected with the nearest valid name; wrong types and out-of-range
 values are reported with the file and the dotted key. ``extends`` deep-merges the file
