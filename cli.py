@@ -82,10 +82,7 @@ def _cmd_traveltimes(args: argparse.Namespace) -> int:
     G = network.graph_from_name(args.network)
     od = traveltime.od_matrix(G, _read_points(args.origins), _read_points(args.destinations),
                               max_minutes=args.max_minutes, on_outside=args.on_outside)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(f".{args.out.name}.tmp")
-    od.to_csv(tmp, index=False, float_format="%.3f")
-    tmp.replace(args.out)
+    traveltime.to_csv(od, args.out)
     print(f"{len(od):,} origin-destination pairs written to {args.out}")
     return 0
 

@@ -12,7 +12,6 @@ Polygons are simplified (``simplify_m``) for web maps and returned in WGS84.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ import pandas as pd
 
 from . import settings
 from ._errors import ValidationError
+from ._io import atomic_path
 from .traveltime import (
     DEFAULT_ACCESS_SPEED_KPH,
     DEFAULT_DETOUR_FACTOR,
@@ -215,9 +215,7 @@ def to_file(gdf: gpd.GeoDataFrame, path: str | Path, *, driver: str | None = Non
     if driver is None:
         msg = f"{path}: unknown output format; use one of {sorted(drivers)}."
         raise ValidationError(msg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     layer = "".join(c if c.isalnum() else "_" for c in path.stem) or "isochrones"
-    gdf.to_file(tmp, driver=driver, layer=layer)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        gdf.to_file(tmp, driver=driver, layer=layer)
     return path

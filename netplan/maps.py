@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
@@ -50,6 +49,7 @@ import pandas as pd
 
 from . import settings
 from ._errors import ValidationError
+from ._io import write_text_atomic
 from ._validate import check_columns, check_lonlat, check_unique
 
 if TYPE_CHECKING:
@@ -912,17 +912,7 @@ def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     pathlib.Path
         The written file.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = m.get_root().render()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path = write_text_atomic(path, m.get_root().render())
     logger.info("map written: %s (%.2f MB)", path, path.stat().st_size / 1e6)
     return path
 

@@ -31,7 +31,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
 import time
 from array import array
@@ -47,6 +46,7 @@ from scipy.sparse import csgraph
 
 from . import settings
 from ._errors import NetworkError, ValidationError
+from ._io import atomic_path
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -477,10 +477,8 @@ class DriveGraph:
             "crs": self.crs,
         }
         arrays = {name: getattr(self, name) for name in _ARRAYS}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(tmp, path)
         return path
 
     @classmethod

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ import pandas as pd
 
 from . import settings
 from ._errors import ValidationError
+from ._io import atomic_path
 from ._validate import check_columns
 
 if TYPE_CHECKING:
@@ -341,15 +341,8 @@ def save_figure(fig: Figure | Axes, path: str | os.PathLike[str], *, dpi: int = 
     """
     figure = fig.get_figure() if hasattr(fig, "get_figure") and not hasattr(fig, "savefig") else fig
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png", dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     logger.info("figure written: %s", path)
     return path
 

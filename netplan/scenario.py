@@ -58,6 +58,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from . import defaults as _defaults
 from ._errors import InfeasibleError, NetplanError, ScenarioError, ValidationError
+from ._io import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -726,18 +727,7 @@ def check_ids(
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 @contextmanager

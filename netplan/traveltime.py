@@ -17,6 +17,7 @@ import os
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +26,7 @@ from scipy.sparse import csgraph
 
 from . import settings
 from ._errors import NetworkError, ValidationError
+from ._io import atomic_path
 from ._validate import check_columns, check_lonlat, check_unique
 
 if TYPE_CHECKING:
@@ -394,3 +396,17 @@ def _expand(
     total = base + d_acc[dpt]
     ok = total <= cap
     return pts[ri[ok]], dpt[ok], total[ok]
+
+
+def to_csv(od: pd.DataFrame, path: str | Path, *, decimals: int = 3) -> Path:
+    """Write an OD table to CSV atomically (minutes rounded to ``decimals``).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        od.to_csv(tmp, index=False, float_format=f"%.{decimals}f")
+    return path
