@@ -2,8 +2,9 @@
 
 Each notebook is executed with nbclient in a fresh ``python3`` kernel (the ipykernel of the
 interpreter running pytest), with ``notebooks/`` as the working directory, the Agg backend,
-the data mirror from the ``mirror`` fixture and a private cache folder shared by the three
-notebooks (so the England graph is built once). ``make notebooks`` runs this file.
+the data mirror from the ``mirror`` fixture, a private cache folder shared by the three
+notebooks (so the England graph is built once) and no network beyond this machine.
+``make notebooks`` runs this file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ NOTEBOOKS = [
     "02_placement_scenarios.ipynb",
     "03_capacity_and_tracer_supply.ipynb",
 ]
+#: Notebooks that show an interactive (folium) map inline.
+WITH_MAP = {"01_networks_and_isochrones.ipynb", "02_placement_scenarios.ipynb"}
 CELL_TIMEOUT_S = 600
 #: A netplan module followed by a private name (``capacity._decay``) or a private module.
 PRIVATE_API = re.compile(
@@ -41,22 +44,93 @@ def _read(name: str) -> nbformat.NotebookNode:
     return nbformat.read(NOTEBOOK_DIR / name, as_version=4)
 
 
+#: Loaded by the kernels (``sitecustomize``): refuses connections beyond this machine, so a
+#: notebook that reaches for the internet fails instead of passing on a connected laptop.
+#: The kernel's own ZeroMQ sockets are not Python sockets and are unaffected.
+NO_NETWORK = """
+import socket
+
+_LOCAL = {"127.0.0.1", "::1", "localhost"}
+_connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
+_getaddrinfo = socket.getaddrinfo
+
+
+def _check(host):
+    if str(host) not in _LOCAL:
+        raise OSError(f"network access is blocked in the notebook tests (asked for {host!r})")
+
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check(address[0])
+    return _connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _check(address[0])
+    return _connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    if host is not None:
+        _check(host)
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+socket.getaddrinfo = _guarded_getaddrinfo
+"""
+
+
 @pytest.fixture(scope="module")
 def kernel_env(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> dict[str, str]:
-    """Environment of the notebook kernels: no display, mirror in, a private cache."""
+    """Environment of the notebook kernels: no display, no network, mirror in, own cache."""
+    guard = tmp_path_factory.mktemp("no-network")
+    (guard / "sitecustomize.py").write_text(NO_NETWORK, encoding="utf-8")
     env = dict(os.environ)
-    path = [str(ROOT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    # the working tree's netplan, whether or not it is pip-installed
+    path = [str(guard), str(ROOT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
     env.update(
         {
             "MPLBACKEND": "Agg",
             "NETPLAN_CACHE": str(tmp_path_factory.mktemp("notebook-cache")),
             "NETPLAN_DATA_MIRROR": str(mirror),
-            # the working tree's netplan, whether or not it is pip-installed
             "PYTHONPATH": os.pathsep.join(path),
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
     )
     return env
+
+
+def _run(nb: nbformat.NotebookNode, env: dict[str, str]) -> nbformat.NotebookNode:
+    """Execute a notebook in a fresh python3 kernel with notebooks/ as working directory."""
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT_S,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    return client.execute(env=env)  # raises CellExecutionError, naming the cell, on failure
+
+
+def test_kernels_have_no_network(kernel_env: dict[str, str]) -> None:
+    probe = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import socket\n"
+                "try:\n"
+                "    socket.create_connection(('pypi.org', 443), timeout=5)\n"
+                "    outcome = 'connected'\n"
+                "except OSError as exc:\n"
+                "    outcome = str(exc)\n"
+                "print(outcome)"
+            )
+        ]
+    )
+    _run(probe, kernel_env)
+    assert "network access is blocked" in probe.cells[0].outputs[0]["text"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -95,16 +169,17 @@ def test_notebook_uses_only_the_public_api(name: str) -> None:
             assert not DEFINITION.search(cell.source), f"{name} cell {i} defines library logic"
 
 
+def test_notebooks_readme_links_every_notebook() -> None:
+    text = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]+\.ipynb)\)", text)
+    assert sorted(links) == NOTEBOOKS
+    assert sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb")) == NOTEBOOKS
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_top_to_bottom(name: str, kernel_env: dict[str, str], tmp_path: Path) -> None:
     nb = _read(name)
-    client = NotebookClient(
-        nb,
-        kernel_name="python3",
-        timeout=CELL_TIMEOUT_S,
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-    )
-    client.execute(env=kernel_env)  # raises CellExecutionError, naming the cell, on failure
+    _run(nb, kernel_env)
     # keep the executed copy for a look when something is off
     nbformat.write(nb, tmp_path / name)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -117,11 +192,11 @@ def test_notebook_runs_top_to_bottom(name: str, kernel_env: dict[str, str], tmp_
     assert blank == [], f"{name}: code cells {blank} draw a figure that is not shown"
     errors = [out for c in code for out in c.outputs if out.output_type == "error"]
     assert errors == []
-    if name.startswith("01_"):
+    if name in WITH_MAP:
         html = [
             out["data"]["text/html"]
             for c in code
             for out in c.outputs
             if "text/html" in out.get("data", {})
         ]
-        assert any("leaflet" in h.lower() for h in html), "01 shows no inline folium map"
+        assert any("leaflet" in h.lower() for h in html), f"{name} shows no inline folium map"
