@@ -89,24 +89,6 @@ def test_doses_to_produce_warns_listing_far_sites():
     assert out.set_index("site_id")["within_limit"].to_dict() == {"near": True, "far": False}
 
 
-def test_assign_supply_primary_and_backup():
-    od = pd.DataFrame(
-        {
-            "from_id": ["keele", "preston", "keele", "preston", "keele"],
-            "to_id": ["stoke", "stoke", "carlisle", "carlisle", "truro"],
-            "travel_time_s": [600, 4800, 12000, 6000, 20000],
-        }
-    )
-    out = tracer.assign_supply(od).set_index("site_id")
-    assert out.loc["stoke", "primary_id"] == "keele"
-    assert out.loc["stoke", "backup_id"] == "preston"
-    assert out.loc["carlisle", "primary_id"] == "preston"
-    assert out.loc["carlisle", "backup_minutes"] == pytest.approx(200.0)
-    assert bool(out.loc["carlisle", "backup_ok"])
-    assert not bool(out.loc["truro", "primary_ok"])  # 333 min > 120
-    assert pd.isna(out.loc["truro", "backup_id"])
-
-
 @pytest.mark.parametrize(
     ("name", "key"),
     [
@@ -139,7 +121,6 @@ def test_tracer_aliases(name, key):
             lambda: tracer.doses_to_produce(pd.Series([1, 2], index=["A", "A"]), {"A": 1}),
             "duplicate site id",
         ),
-        (lambda: tracer.assign_supply(pd.DataFrame({"from_id": [1]})), "missing column"),
     ],
 )
 def test_bad_input_raises(call, match):
@@ -149,49 +130,6 @@ def test_bad_input_raises(call, match):
 
 def test_max_delivery_minutes_log_formula():
     assert tracer.max_delivery_minutes(3.0) == pytest.approx(109.7 * math.log2(3.0))
-
-
-def _assignment():
-    h = tracer.HALF_LIFE_MINUTES
-    return pd.DataFrame(
-        {
-            "site_id": ["s1", "s2", "s3"],
-            "primary_id": ["K", "P", "K"],
-            "primary_minutes": [0.0, 0.0, h],
-            "backup_id": ["P", "K", "P"],
-            "backup_minutes": [h, h, 2 * h],
-        }
-    )
-
-
-def test_supply_by_cyclotron_hand_solved():
-    out = tracer.supply_by_cyclotron(
-        _assignment(), {"s1": 10, "s2": 5, "s3": 4}, capacity_by_cyclotron={"K": 30, "P": 40}
-    ).set_index("cyclotron_id")
-    # K: 10*1 + 4*2 = 18 normally; covering P's site s2 adds 5*2 = 10
-    assert out.loc["K", "doses_to_produce"] == pytest.approx(18.0)
-    assert out.loc["K", "backup_for"] == "P"
-    assert out.loc["K", "worst_day_doses_to_produce"] == pytest.approx(28.0)
-    # P: 5 normally; covering K's sites s1, s3 adds 10*2 + 4*4 = 36
-    assert out.loc["P", "backup_doses_to_produce"] == pytest.approx(36.0)
-    assert out.loc["P", "worst_day_doses_to_produce"] == pytest.approx(41.0)
-    assert out["enough_capacity"].to_dict() == {"K": True, "P": False}
-    assert out.loc["K", "sites_primary"] == 2
-
-
-def test_supply_by_cyclotron_single_cyclotron_from_assign_supply():
-    od = pd.DataFrame({"from_id": ["K", "K"], "to_id": ["a", "b"], "travel_time_s": [0, 6582]})
-    out = tracer.supply_by_cyclotron(tracer.assign_supply(od), {"a": 3, "b": 2})
-    assert out["cyclotron_id"].tolist() == ["K"]
-    assert out["doses_to_produce"].iloc[0] == pytest.approx(3 + 2 * 2)
-    assert out["backup_doses_to_produce"].iloc[0] == 0.0
-
-
-def test_supply_by_cyclotron_bad_input():
-    with pytest.raises(ValidationError, match=r"site\(s\) \['zz'\]"):
-        tracer.supply_by_cyclotron(_assignment(), {"zz": 1})
-    with pytest.raises(ValidationError, match=r"no capacity for cyclotron\(s\) \['P'\]"):
-        tracer.supply_by_cyclotron(_assignment(), {"s1": 1}, capacity_by_cyclotron={"K": 9})
 
 
 @given(
