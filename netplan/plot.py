@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -242,7 +243,8 @@ def demand_vs_capacity_by_lot(lot_df: pd.DataFrame, *, ax: Axes | None = None) -
                 textcoords="offset points",
                 fontsize=8,
             )
-    ax.set_xticks(x, [str(v) for v in df["lot"]])
+    # long lot names ("Birmingham, East Midlands & East Anglia") wrap onto a few lines
+    ax.set_xticks(x, [textwrap.fill(str(v), 18) for v in df["lot"]], fontsize=8)
     ax.set_ylabel("Scans per year")
     ax.set_title("Demand and capacity by lot (label: capacity as % of demand)")
     ax.yaxis.set_major_formatter(_thousands())
