@@ -80,8 +80,13 @@ def _cmd_traveltimes(args: argparse.Namespace) -> int:
     from netplan import network, traveltime
 
     G = network.graph_from_name(args.network)
-    od = traveltime.od_matrix(G, _read_points(args.origins), _read_points(args.destinations),
-                              max_minutes=args.max_minutes, on_outside=args.on_outside)
+    od = traveltime.od_matrix(
+        G,
+        _read_points(args.origins),
+        _read_points(args.destinations),
+        max_minutes=args.max_minutes,
+        on_outside=args.on_outside,
+    )
     traveltime.to_csv(od, args.out)
     print(f"{len(od):,} origin-destination pairs written to {args.out}")
     return 0
@@ -92,8 +97,13 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
 
     G = network.graph_from_name(args.network)
     minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
-    gdf = isochrones.isochrones(G, _read_points(args.sites), minutes=minutes,
-                                buffer_m=args.buffer_m, simplify_m=args.simplify_m)
+    gdf = isochrones.isochrones(
+        G,
+        _read_points(args.sites),
+        minutes=minutes,
+        buffer_m=args.buffer_m,
+        simplify_m=args.simplify_m,
+    )
     isochrones.to_file(gdf, args.out)
     print(f"{len(gdf)} isochrone(s) written to {args.out}")
     return 0
@@ -107,8 +117,12 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
     p.add_argument("--out", type=Path, required=True, help="output CSV (long form)")
     p.add_argument("--max-minutes", type=float, default=None, help="keep pairs within M minutes")
-    p.add_argument("--on-outside", choices=["raise", "warn", "drop"], default="raise",
-                   help="points outside the network: fail (default), keep or drop them")
+    p.add_argument(
+        "--on-outside",
+        choices=["raise", "warn", "drop"],
+        default="raise",
+        help="points outside the network: fail (default), keep or drop them",
+    )
     _add_mirror(p)
     p.set_defaults(func=_cmd_traveltimes)
     q = sub.add_parser("isochrones", help="reachable-area polygons around sites")
@@ -160,8 +174,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     report.check_output_folder(args.out, force=args.force)
     results = [s.run(progress=_progress(args)) for s in scenarios]
     paths = report.write_comparison(results, args.out, force=args.force)
-    print(report.compare(results)[["share_within_standard", "annual_cost_gbp",
-                                   "cost_per_scan_change"]].to_string())
+    print(
+        report.compare(results)[
+            ["share_within_standard", "annual_cost_gbp", "cost_per_scan_change"]
+        ].to_string()
+    )
     _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(_PER_RUN))])
     return 0
 
@@ -173,10 +190,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     variants = sweep_variants(Scenario.from_yaml(args.scenario), args.set)
     report.check_output_folder(args.out, force=args.force)
     results = [v.run(progress=_progress(args)) for v in variants]
-    paths = report.write_comparison(results, args.out, force=args.force,
-                                    title=f"Sweep of {args.scenario.name}")
-    print(report.compare(results)[["share_within_standard", "annual_cost_gbp",
-                                   "cost_per_scan_change"]].to_string())
+    paths = report.write_comparison(
+        results, args.out, force=args.force, title=f"Sweep of {args.scenario.name}"
+    )
+    print(
+        report.compare(results)[
+            ["share_within_standard", "annual_cost_gbp", "cost_per_scan_change"]
+        ].to_string()
+    )
     _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(_PER_RUN))])
     return 0
 
@@ -184,7 +205,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     force_help = "replace DIR even if it exists and was not written by netplan"
     p = sub.add_parser(
-        "run", help="run one scenario: capacity report, map and tables",
+        "run",
+        help="run one scenario: capacity report, map and tables",
         description="Run a scenario file and write report.html, map.html, CSV/XLSX tables, "
         "a GeoPackage and the resolved scenario into DIR (atomically).",
         epilog="example: netplan run scenarios/england.yaml --out outputs/england",
@@ -195,7 +217,8 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     _add_mirror(p)
     p.set_defaults(func=_cmd_run)
     c = sub.add_parser(
-        "compare", help="run several scenarios and compare them side by side",
+        "compare",
+        help="run several scenarios and compare them side by side",
         description="Run each scenario into DIR/<name>/ and write DIR/comparison.html "
         "(changes against the first scenario, e.g. the contract's 18 %% saving target).",
         epilog="example: netplan compare scenarios/mobile_led.yaml scenarios/england.yaml "
@@ -207,19 +230,24 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     _add_mirror(c)
     c.set_defaults(func=_cmd_compare)
     w = sub.add_parser(
-        "sweep", help="run one scenario over several values of a key and compare",
+        "sweep",
+        help="run one scenario over several values of a key and compare",
         description="Vary scenario keys (dotted names; several --set make a grid) and compare.",
         epilog="example: netplan sweep scenarios/england.yaml --set drive_minutes=45,60,75 "
         "--out outputs/sweep",
     )
     w.add_argument("scenario", type=Path, help="base scenario YAML")
-    w.add_argument("--set", action="append", required=True, metavar="KEY=V1,V2",
-                   help="key and comma-separated values, e.g. fleet.mobile_units=0,4,8")
+    w.add_argument(
+        "--set",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2",
+        help="key and comma-separated values, e.g. fleet.mobile_units=0,4,8",
+    )
     w.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     w.add_argument("--force", action="store_true", help=force_help)
     _add_mirror(w)
     w.set_defaults(func=_cmd_sweep)
-
 
 
 _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [

@@ -38,14 +38,22 @@ def _inputs(max_minutes: float) -> tuple[pd.DataFrame, ...]:
     cand = sites.candidate_sites()
     cyc = sites.load_cyclotrons()
     t1 = time.perf_counter()
-    od = traveltime.od_matrix(G, dem[["id", "lon", "lat"]], cand[["id", "lon", "lat"]],
-                              max_minutes=max_minutes, on_outside="drop")
-    cm = traveltime.od_matrix(G, cand[["id", "lon", "lat"]], cyc[["id", "lon", "lat"]],
-                              max_minutes=300, on_outside="drop")
+    od = traveltime.od_matrix(
+        G,
+        dem[["id", "lon", "lat"]],
+        cand[["id", "lon", "lat"]],
+        max_minutes=max_minutes,
+        on_outside="drop",
+    )
+    cm = traveltime.od_matrix(
+        G, cand[["id", "lon", "lat"]], cyc[["id", "lon", "lat"]], max_minutes=300, on_outside="drop"
+    )
     cm = cm.rename(columns={"origin_id": "site_id", "destination_id": "cyclotron_id"})
     t2 = time.perf_counter()
-    print(f"inputs: {len(dem):,} zones, {len(cand):,} candidate sites, {len(cyc)} cyclotrons; "
-          f"load {t1 - t0:.1f} s, OD {t2 - t1:.1f} s ({len(od):,} pairs <= {max_minutes:g} min)")
+    print(
+        f"inputs: {len(dem):,} zones, {len(cand):,} candidate sites, {len(cyc)} cyclotrons; "
+        f"load {t1 - t0:.1f} s, OD {t2 - t1:.1f} s ({len(od):,} pairs <= {max_minutes:g} min)"
+    )
     return dem, cand, cyc, od, cm
 
 
@@ -67,8 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     for merge in args.merge.split(","):
         t0 = time.perf_counter()
         model = PlacementModel.from_od(
-            od60, dem, cand, od_all=od90, cyclotron_minutes=cm, objective=args.objective,
-            drive_minutes=60, mobile_units=args.mobile_units, merge_zones=(merge == "on"),
+            od60,
+            dem,
+            cand,
+            od_all=od90,
+            cyclotron_minutes=cm,
+            objective=args.objective,
+            drive_minutes=60,
+            mobile_units=args.mobile_units,
+            merge_zones=(merge == "on"),
         )
         build_s = time.perf_counter() - t0
         print(f"\nmerge={merge}: {model}; build {build_s:.2f} s")
@@ -77,31 +92,45 @@ def main(argv: list[str] | None = None) -> int:
         for solver in args.solvers.split(","):
             t1 = time.perf_counter()
             try:
-                res = model.solve(solver=solver, time_limit_s=args.time_limit,
-                                  threads=args.threads)
+                res = model.solve(solver=solver, time_limit_s=args.time_limit, threads=args.threads)
             except NetplanError as exc:  # e.g. no solution within the time limit
                 wall = time.perf_counter() - t1
                 print(f"  {solver}: no result after {wall:.1f} s: {exc}")
-                rows.append({"merge": merge, "solver": solver, "groups": model.n_groups,
-                             "build_s": round(build_s, 2), "wall_s": round(wall, 2),
-                             "status": "no solution"})
+                rows.append(
+                    {
+                        "merge": merge,
+                        "solver": solver,
+                        "groups": model.n_groups,
+                        "build_s": round(build_s, 2),
+                        "wall_s": round(wall, 2),
+                        "status": "no solution",
+                    }
+                )
                 continue
             wall = time.perf_counter() - t1
             tot = res.totals
-            rows.append({
-                "merge": merge, "solver": solver, "groups": model.n_groups,
-                "pairs": model.n_group_pairs, "columns": len(model.matrix.cost),
-                "rows": model.matrix.A.shape[0], "build_s": round(build_s, 2),
-                "solver_build_s": round(res.build_time_s - model.build_time_s, 2),
-                "solve_s": round(res.runtime_s, 2), "wall_s": round(wall, 2),
-                "status": str(res.status), "gap": res.mip_gap,
-                "cost_gbp_per_year": round(tot["annual_cost_gbp"]),
-                "open_sites": int(tot["open_sites"]),
-                "static_scanners": int(tot["static_scanners"]),
-                "mobile_days": int(tot["mobile_days_per_week"]),
-                "covered_share": round(tot["covered_share_of_demand"], 5),
-                "pop_within_60_static": round(tot["share_within_60_minutes_static"], 4),
-            })
+            rows.append(
+                {
+                    "merge": merge,
+                    "solver": solver,
+                    "groups": model.n_groups,
+                    "pairs": model.n_group_pairs,
+                    "columns": len(model.matrix.cost),
+                    "rows": model.matrix.A.shape[0],
+                    "build_s": round(build_s, 2),
+                    "solver_build_s": round(res.build_time_s - model.build_time_s, 2),
+                    "solve_s": round(res.runtime_s, 2),
+                    "wall_s": round(wall, 2),
+                    "status": str(res.status),
+                    "gap": res.mip_gap,
+                    "cost_gbp_per_year": round(tot["annual_cost_gbp"]),
+                    "open_sites": int(tot["open_sites"]),
+                    "static_scanners": int(tot["static_scanners"]),
+                    "mobile_days": int(tot["mobile_days_per_week"]),
+                    "covered_share": round(tot["covered_share_of_demand"], 5),
+                    "pop_within_60_static": round(tot["share_within_60_minutes_static"], 4),
+                }
+            )
             print(f"  {solver}: {res!r}")
     table = pd.DataFrame(rows)
     print("\n" + table.to_string(index=False))
@@ -116,8 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             sub = table[table["merge"] == merge].set_index("solver")
             if sub["solve_s"].isna().any():
                 continue
-            print(f"merge={merge}: cbc/highs solve = "
-                  f"{sub.loc['cbc', 'solve_s'] / max(sub.loc['highs', 'solve_s'], 1e-3):.1f}x")
+            print(
+                f"merge={merge}: cbc/highs solve = "
+                f"{sub.loc['cbc', 'solve_s'] / max(sub.loc['highs', 'solve_s'], 1e-3):.1f}x"
+            )
     return 0
 
 

@@ -48,6 +48,7 @@ from ._errors import ValidationError
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class QueueSettings:
     """Inputs of the turnaround model (see the module docstring).
@@ -193,8 +194,10 @@ def slots_per_day(
     24
     """
     weeks = working_days_per_year / 5.0 if mobile_weeks_per_year is None else mobile_weeks_per_year
-    annual = (static_scanners * scans_per_static_day * working_days_per_year
-              + mobile_days_per_week * scans_per_mobile_day * weeks)
+    annual = (
+        static_scanners * scans_per_static_day * working_days_per_year
+        + mobile_days_per_week * scans_per_mobile_day * weeks
+    )
     return math.floor(annual / working_days_per_year + 1e-9)
 
 
@@ -267,8 +270,15 @@ def turnaround(
         rows.append(row)
     out = pd.DataFrame(rows)
     if out.empty:
-        cols = ["site_id", "slots_per_day", "arrivals_per_day", "slot_utilisation", "p_wait",
-                "mean_wait_days", *[f"within_{d:g}_days" for d in settings.targets_days]]
+        cols = [
+            "site_id",
+            "slots_per_day",
+            "arrivals_per_day",
+            "slot_utilisation",
+            "p_wait",
+            "mean_wait_days",
+            *[f"within_{d:g}_days" for d in settings.targets_days],
+        ]
         out = pd.DataFrame(columns=cols)
     return out
 
@@ -327,8 +337,11 @@ def utilisation(
     assigned = sites["assigned_scans_per_year"].astype(float)
     util = assigned / cap.where(cap > 0)
     return pd.DataFrame(
-        {"site_id": sites["site_id"].to_numpy(), "capacity_scans_per_year": cap.to_numpy(),
-         "utilisation": util.to_numpy()}
+        {
+            "site_id": sites["site_id"].to_numpy(),
+            "capacity_scans_per_year": cap.to_numpy(),
+            "utilisation": util.to_numpy(),
+        }
     )
 
 
@@ -359,13 +372,25 @@ def nearest_cyclotrons(
     """
     rows = []
     if od.empty:
-        return pd.DataFrame(columns=["site_id", "primary_cyclotron", "primary_minutes",
-                                     "backup_cyclotron", "backup_minutes"])
+        return pd.DataFrame(
+            columns=[
+                "site_id",
+                "primary_cyclotron",
+                "primary_minutes",
+                "backup_cyclotron",
+                "backup_minutes",
+            ]
+        )
     ordered = od.sort_values(["destination_id", "minutes", "origin_id"], kind="mergesort")
     for site_id, grp in ordered.groupby("destination_id", sort=True):
         first = grp.iloc[0]
-        row = {"site_id": site_id, "primary_cyclotron": "", "primary_minutes": np.nan,
-               "backup_cyclotron": "", "backup_minutes": np.nan}
+        row = {
+            "site_id": site_id,
+            "primary_cyclotron": "",
+            "primary_minutes": np.nan,
+            "backup_cyclotron": "",
+            "backup_minutes": np.nan,
+        }
         if first["minutes"] <= primary_minutes:
             row["primary_cyclotron"] = str(first["origin_id"])
             row["primary_minutes"] = float(first["minutes"])
@@ -438,19 +463,23 @@ def tracer_supply(
         worst = float(by_failed.max()) if len(by_failed) else 0.0
         w = p["doses_per_day"].to_numpy(dtype=float)
         mins = p["primary_minutes"].astype(float).to_numpy()
-        rows.append({
-            "cyclotron_id": cid,
-            "sites_primary": len(p),
-            "doses_per_day": own,
-            "mean_delivery_minutes": float(np.sum(w * mins) / w.sum()) if w.sum() > 0 else np.nan,
-            "max_delivery_minutes": float(mins.max()) if len(mins) else np.nan,
-            "activity_gbq_per_day": float(p["activity_primary_gbq"].sum()),
-            "sites_backup": len(b),
-            "backup_doses_per_day": backup,
-            "backup_activity_gbq_per_day": float(b["activity_backup_gbq"].sum()),
-            "worst_failure_doses_per_day": worst,
-            "capacity_doses_per_day": float(cap) if cap is not None else np.nan,
-            "load": own / float(cap) if cap else np.nan,
-            "load_with_backup": (own + worst) / float(cap) if cap else np.nan,
-        })
+        rows.append(
+            {
+                "cyclotron_id": cid,
+                "sites_primary": len(p),
+                "doses_per_day": own,
+                "mean_delivery_minutes": float(np.sum(w * mins) / w.sum())
+                if w.sum() > 0
+                else np.nan,
+                "max_delivery_minutes": float(mins.max()) if len(mins) else np.nan,
+                "activity_gbq_per_day": float(p["activity_primary_gbq"].sum()),
+                "sites_backup": len(b),
+                "backup_doses_per_day": backup,
+                "backup_activity_gbq_per_day": float(b["activity_backup_gbq"].sum()),
+                "worst_failure_doses_per_day": worst,
+                "capacity_doses_per_day": float(cap) if cap is not None else np.nan,
+                "load": own / float(cap) if cap else np.nan,
+                "load_with_backup": (own + worst) / float(cap) if cap else np.nan,
+            }
+        )
     return pd.DataFrame(rows)

@@ -189,11 +189,24 @@ def uncovered_zones(result: ScenarioResult) -> pd.DataFrame:
     if "covered" not in z.columns:
         return z.iloc[:0]
     bad = z[~z["covered"].fillna(False).astype(bool)]
-    cols = [c for c in ("zone_id", "name", "icb_name", "lot", "population", "scans_per_year",
-                        "nearest_open_minutes", "uncovered_share", "uncovered_reason")
-            if c in bad.columns]
-    return bad[cols].sort_values(["population", "zone_id"], ascending=[False, True],
-                                 kind="mergesort")
+    cols = [
+        c
+        for c in (
+            "zone_id",
+            "name",
+            "icb_name",
+            "lot",
+            "population",
+            "scans_per_year",
+            "nearest_open_minutes",
+            "uncovered_share",
+            "uncovered_reason",
+        )
+        if c in bad.columns
+    ]
+    return bad[cols].sort_values(
+        ["population", "zone_id"], ascending=[False, True], kind="mergesort"
+    )
 
 
 def supply_links(result: ScenarioResult) -> pd.DataFrame:
@@ -203,12 +216,24 @@ def supply_links(result: ScenarioResult) -> pd.DataFrame:
     for rec in s.itertuples(index=False):
         src = getattr(rec, "tracer_source", None)
         if isinstance(src, str) and src:
-            rows.append({"site_id": rec.site_id, "cyclotron_id": src, "role": "primary",
-                         "minutes": getattr(rec, "tracer_minutes", np.nan)})
+            rows.append(
+                {
+                    "site_id": rec.site_id,
+                    "cyclotron_id": src,
+                    "role": "primary",
+                    "minutes": getattr(rec, "tracer_minutes", np.nan),
+                }
+            )
         bsrc = getattr(rec, "backup_source", None)
         if isinstance(bsrc, str) and bsrc:
-            rows.append({"site_id": rec.site_id, "cyclotron_id": bsrc, "role": "backup",
-                         "minutes": getattr(rec, "backup_minutes", np.nan)})
+            rows.append(
+                {
+                    "site_id": rec.site_id,
+                    "cyclotron_id": bsrc,
+                    "role": "backup",
+                    "minutes": getattr(rec, "backup_minutes", np.nan),
+                }
+            )
     return pd.DataFrame(rows, columns=["site_id", "cyclotron_id", "role", "minutes"])
 
 
@@ -270,8 +295,9 @@ def write_gpkg(result: ScenarioResult, path: str | Path) -> Path:
 
     def points(df: pd.DataFrame) -> gpd.GeoDataFrame:
         df = _stable(df)
-        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]),
-                                crs="EPSG:4326")
+        return gpd.GeoDataFrame(
+            df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
+        )
 
     layers: list[tuple[str, gpd.GeoDataFrame]] = [
         ("sites", points(result.sites)),
@@ -281,7 +307,10 @@ def write_gpkg(result: ScenarioResult, path: str | Path) -> Path:
     if cyc is not None and len(cyc):
         cyc_df = pd.DataFrame(cyc)[["id", "name", "lon", "lat"]].merge(
             result.cyclotrons.drop(columns=["name"], errors="ignore"),
-            left_on="id", right_on="cyclotron_id", how="left")
+            left_on="id",
+            right_on="cyclotron_id",
+            how="left",
+        )
         layers.append(("cyclotrons", points(cyc_df)))
     if result.isochrones is not None and len(result.isochrones):
         layers.append(("isochrones", result.isochrones.to_crs("EPSG:4326")))
@@ -311,16 +340,21 @@ def _charts(result: ScenarioResult) -> dict[str, str]:
     open_sites = result.sites[result.sites["open"]]
     standards = sorted({30.0, 60.0, float(result.scenario.drive_minutes)})
     charts = {
-        "coverage": _png(plot.coverage_curve(
-            zones["nearest_open_minutes"].astype(float).fillna(np.inf),
-            zones["population"].astype(float), standards_minutes=standards,
-            label=result.scenario.name)),
+        "coverage": _png(
+            plot.coverage_curve(
+                zones["nearest_open_minutes"].astype(float).fillna(np.inf),
+                zones["population"].astype(float),
+                standards_minutes=standards,
+                label=result.scenario.name,
+            )
+        ),
         "utilisation": "",
         "lots": _png(plot.demand_vs_capacity_by_lot(lot_balance(result))),
     }
     if len(open_sites):
-        charts["utilisation"] = _png(plot.utilisation_bars(
-            open_sites, target=result.scenario.scanners.target_utilisation))
+        charts["utilisation"] = _png(
+            plot.utilisation_bars(open_sites, target=result.scenario.scanners.target_utilisation)
+        )
     return charts
 
 
@@ -329,17 +363,25 @@ def lot_balance(result: ScenarioResult) -> pd.DataFrame:
     zones = pd.DataFrame(result.zones)
     dem = zones.groupby("lot")["scans_per_year"].sum() if "lot" in zones else pd.Series(dtype=float)
     sites = result.sites[result.sites["open"]]
-    cap = sites.groupby("lot")["capacity_scans_per_year"].sum() if "lot" in sites else pd.Series(
-        dtype=float)
-    assigned = sites.groupby("lot")["assigned_scans_per_year"].sum() if "lot" in sites else (
-        pd.Series(dtype=float))
+    cap = (
+        sites.groupby("lot")["capacity_scans_per_year"].sum()
+        if "lot" in sites
+        else pd.Series(dtype=float)
+    )
+    assigned = (
+        sites.groupby("lot")["assigned_scans_per_year"].sum()
+        if "lot" in sites
+        else (pd.Series(dtype=float))
+    )
     lots = sorted(set(dem.index.astype(str)) | set(cap.index.astype(str)))
-    return pd.DataFrame({
-        "lot": lots,
-        "demand_scans_per_year": [float(dem.get(lot, 0.0)) for lot in lots],
-        "capacity_scans_per_year": [float(cap.get(lot, 0.0)) for lot in lots],
-        "assigned_scans_per_year": [float(assigned.get(lot, 0.0)) for lot in lots],
-    })
+    return pd.DataFrame(
+        {
+            "lot": lots,
+            "demand_scans_per_year": [float(dem.get(lot, 0.0)) for lot in lots],
+            "capacity_scans_per_year": [float(cap.get(lot, 0.0)) for lot in lots],
+            "assigned_scans_per_year": [float(assigned.get(lot, 0.0)) for lot in lots],
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -363,9 +405,13 @@ def _fmt(v: Any, kind: str = "") -> str:
     return str(v)
 
 
-def html_table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, *,
-               labels: Mapping[str, str] | None = None, row_class: Sequence[str] | None = None
-               ) -> str:
+def html_table(
+    df: pd.DataFrame,
+    formats: Mapping[str, str] | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    row_class: Sequence[str] | None = None,
+) -> str:
     """Render a DataFrame as an HTML table with per-column formats (escaped)."""
     from markupsafe import escape
 
@@ -376,8 +422,9 @@ def html_table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, *,
     for i, row in enumerate(df.itertuples(index=False)):
         cls = f' class="{row_class[i]}"' if row_class is not None and row_class[i] else ""
         cells = "".join(
-            f"<td>{escape(_fmt(v, formats.get(c, '')))}</td>" for c, v in zip(df.columns, row,
-                                                                            strict=True))
+            f"<td>{escape(_fmt(v, formats.get(c, '')))}</td>"
+            for c, v in zip(df.columns, row, strict=True)
+        )
         body.append(f"<tr{cls}>{cells}</tr>")
     rows = "".join(body)
     return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
@@ -410,15 +457,23 @@ def _attributions() -> list[str]:
 
 def _cards(t: Mapping[str, Any], drive_minutes: float) -> list[dict[str, str]]:
     cards = [
-        (_fmt(t.get(f"share_within_{m}_min"), "pct"), f"population within {m} min "
-         f"({_fmt(t.get(f'population_within_{m}_min'), 'int')})") for m in (30, 45, 60, 90)
+        (
+            _fmt(t.get(f"share_within_{m}_min"), "pct"),
+            f"population within {m} min ({_fmt(t.get(f'population_within_{m}_min'), 'int')})",
+        )
+        for m in (30, 45, 60, 90)
     ]
     cards += [
-        (_fmt(t.get("share_within_standard"), "pct"),
-         f"within the {drive_minutes:g}-minute standard"),
+        (
+            _fmt(t.get("share_within_standard"), "pct"),
+            f"within the {drive_minutes:g}-minute standard",
+        ),
         (f"{_fmt(t.get('worst_zone_minutes'), '1')} min", f"worst zone: {t.get('worst_zone', '')}"),
-        (_fmt(t.get("sites_open")), f"sites open ({_fmt(t.get('static_sites'))} static, "
-         f"{_fmt(t.get('mobile_sites'))} mobile)"),
+        (
+            _fmt(t.get("sites_open")),
+            f"sites open ({_fmt(t.get('static_sites'))} static, "
+            f"{_fmt(t.get('mobile_sites'))} mobile)",
+        ),
         (_fmt(t.get("static_scanners")), "static scanners"),
         (_fmt(t.get("mobile_days_per_week"), "1"), "mobile days per week"),
         (_fmt(t.get("capacity_scans_per_year"), "int"), "annual capacity (scans)"),
@@ -426,10 +481,17 @@ def _cards(t: Mapping[str, Any], drive_minutes: float) -> list[dict[str, str]]:
         (_fmt(t.get("capacity_over_demand"), "pct"), "capacity / demand"),
         (_fmt(t.get("mean_utilisation"), "pct"), "mean utilisation"),
         (_fmt(t.get("annual_cost_gbp"), "gbp"), "annual cost"),
-        (f"£{float(t.get('cost_per_scan_gbp', math.nan)):,.0f}"
-         if math.isfinite(float(t.get("cost_per_scan_gbp", math.nan))) else "–", "cost per scan"),
-        (_fmt(t.get("uncovered_zones")), f"zones not served within the standard "
-         f"(population {_fmt(t.get('uncovered_population'), 'int')})"),
+        (
+            f"£{float(t.get('cost_per_scan_gbp', math.nan)):,.0f}"
+            if math.isfinite(float(t.get("cost_per_scan_gbp", math.nan)))
+            else "–",
+            "cost per scan",
+        ),
+        (
+            _fmt(t.get("uncovered_zones")),
+            f"zones not served within the standard "
+            f"(population {_fmt(t.get('uncovered_population'), 'int')})",
+        ),
     ]
     for key, val in t.items():
         if key.startswith("turnaround_within_"):
@@ -439,14 +501,21 @@ def _cards(t: Mapping[str, Any], drive_minutes: float) -> list[dict[str, str]]:
 
 
 SITE_COLUMNS = {
-    "site_id": ("Site", ""), "name": ("Name", ""), "lot": ("Lot", ""),
-    "decision": ("Decision", ""), "static_scanners": ("Static", "int"),
+    "site_id": ("Site", ""),
+    "name": ("Name", ""),
+    "lot": ("Lot", ""),
+    "decision": ("Decision", ""),
+    "static_scanners": ("Static", "int"),
     "mobile_days_per_week": ("Mobile d/wk", "1"),
     "capacity_scans_per_year": ("Capacity /yr", "int"),
-    "assigned_scans_per_year": ("Assigned /yr", "int"), "utilisation": ("Utilisation", "pct"),
-    "mean_minutes": ("Mean drive", "1"), "max_minutes": ("Max drive", "1"),
-    "tracer_source": ("Tracer", ""), "tracer_minutes": ("Delivery min", "1"),
-    "backup_source": ("Back-up", ""), "backup_minutes": ("Back-up min", "1"),
+    "assigned_scans_per_year": ("Assigned /yr", "int"),
+    "utilisation": ("Utilisation", "pct"),
+    "mean_minutes": ("Mean drive", "1"),
+    "max_minutes": ("Max drive", "1"),
+    "tracer_source": ("Tracer", ""),
+    "tracer_minutes": ("Delivery min", "1"),
+    "backup_source": ("Back-up", ""),
+    "backup_minutes": ("Back-up min", "1"),
 }
 
 
@@ -462,7 +531,8 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
     cov_cols = ["name", "population"] + [f"share_within_{m}_min" for m in (30, 45, 60, 90)]
     cov_fmt = dict.fromkeys(cov_cols[2:], "pct") | {"population": "int"}
     cov_labels = {"name": "Area", "population": "Population"} | {
-        f"share_within_{m}_min": f"≤ {m} min" for m in (30, 45, 60, 90)}
+        f"share_within_{m}_min": f"≤ {m} min" for m in (30, 45, 60, 90)
+    }
     lots = cov[cov["level"].isin(["all", "lot"])][cov_cols]
     icbs = cov[cov["level"] == "icb"][cov_cols]
 
@@ -472,7 +542,8 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
     fmts = {c: SITE_COLUMNS[c][1] for c in cols if c in SITE_COLUMNS}
     fmts |= dict.fromkeys(turn_cols, "pct")
     labels = {c: SITE_COLUMNS[c][0] for c in cols if c in SITE_COLUMNS} | {
-        c: f"≤ {c.removeprefix('within_').removesuffix('_days')} d" for c in turn_cols}
+        c: f"≤ {c.removeprefix('within_').removesuffix('_days')} d" for c in turn_cols
+    }
     sites_table = html_table(sites[cols], fmts, labels=labels)
 
     # turnaround: network figures against the contract targets
@@ -485,86 +556,147 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
             verdict = ""
             if goal is not None and isinstance(val, float) and math.isfinite(val):
                 ok = val >= goal
-                verdict = (f' — <span class="{"good" if ok else "bad"}">'
-                           f'{"meets" if ok else "misses"} the {goal:.0%} benchmark</span>')
-            parts.append(f"<li>{_fmt(val, 'pct')} of patients (demand-weighted) have results "
-                         f"within {days:g} working days{verdict}</li>")
+                verdict = (
+                    f' — <span class="{"good" if ok else "bad"}">'
+                    f"{'meets' if ok else 'misses'} the {goal:.0%} benchmark</span>"
+                )
+            parts.append(
+                f"<li>{_fmt(val, 'pct')} of patients (demand-weighted) have results "
+                f"within {days:g} working days{verdict}</li>"
+            )
     slow = sites[sites[turn_cols[0]] < 0.75] if turn_cols else sites.iloc[:0]
     turnaround_text = Markup(
-        "<ul>" + "".join(parts) + "</ul>"
-        + (f"<p class='warn'>{len(slow)} site(s) below 75 % within {turn_cols[0][7:-5]} days: "
-           + ", ".join(str(x) for x in slow["site_id"].head(15)) + "</p>" if len(slow) else
-           "<p class='ok'>Every open site reaches 75 % within the first threshold.</p>")
+        "<ul>"
+        + "".join(parts)
+        + "</ul>"
+        + (
+            f"<p class='warn'>{len(slow)} site(s) below 75 % within {turn_cols[0][7:-5]} days: "
+            + ", ".join(str(x) for x in slow["site_id"].head(15))
+            + "</p>"
+            if len(slow)
+            else "<p class='ok'>Every open site reaches 75 % within the first threshold.</p>"
+        )
     )
 
     tracer = result.cyclotrons
-    tr_cols = ["cyclotron_id", "name", "sites_primary", "doses_per_day", "mean_delivery_minutes",
-               "max_delivery_minutes", "activity_gbq_per_day", "sites_backup",
-               "backup_doses_per_day", "worst_failure_doses_per_day", "capacity_doses_per_day",
-               "load", "load_with_backup"]
+    tr_cols = [
+        "cyclotron_id",
+        "name",
+        "sites_primary",
+        "doses_per_day",
+        "mean_delivery_minutes",
+        "max_delivery_minutes",
+        "activity_gbq_per_day",
+        "sites_backup",
+        "backup_doses_per_day",
+        "worst_failure_doses_per_day",
+        "capacity_doses_per_day",
+        "load",
+        "load_with_backup",
+    ]
     tr_cols = [c for c in tr_cols if c in tracer.columns]
     tracer_table = html_table(
         tracer[tr_cols],
-        {"doses_per_day": "1", "mean_delivery_minutes": "1", "max_delivery_minutes": "1",
-         "activity_gbq_per_day": "1", "backup_doses_per_day": "1",
-         "worst_failure_doses_per_day": "1", "capacity_doses_per_day": "int", "load": "pct",
-         "load_with_backup": "pct"},
-        labels={"cyclotron_id": "Cyclotron", "name": "Name", "sites_primary": "Sites",
-                "doses_per_day": "Doses/day", "mean_delivery_minutes": "Mean delivery min",
-                "max_delivery_minutes": "Max delivery min",
-                "activity_gbq_per_day": "Activity GBq/day (decay-adjusted)",
-                "sites_backup": "Back-up sites", "backup_doses_per_day": "Back-up doses/day",
-                "worst_failure_doses_per_day": "Extra if one other fails",
-                "capacity_doses_per_day": "Capacity doses/day", "load": "Load",
-                "load_with_backup": "Load if one other fails"},
+        {
+            "doses_per_day": "1",
+            "mean_delivery_minutes": "1",
+            "max_delivery_minutes": "1",
+            "activity_gbq_per_day": "1",
+            "backup_doses_per_day": "1",
+            "worst_failure_doses_per_day": "1",
+            "capacity_doses_per_day": "int",
+            "load": "pct",
+            "load_with_backup": "pct",
+        },
+        labels={
+            "cyclotron_id": "Cyclotron",
+            "name": "Name",
+            "sites_primary": "Sites",
+            "doses_per_day": "Doses/day",
+            "mean_delivery_minutes": "Mean delivery min",
+            "max_delivery_minutes": "Max delivery min",
+            "activity_gbq_per_day": "Activity GBq/day (decay-adjusted)",
+            "sites_backup": "Back-up sites",
+            "backup_doses_per_day": "Back-up doses/day",
+            "worst_failure_doses_per_day": "Extra if one other fails",
+            "capacity_doses_per_day": "Capacity doses/day",
+            "load": "Load",
+            "load_with_backup": "Load if one other fails",
+        },
     )
 
     over = tracer[tracer["load"].astype(float) > 1.0] if "load" in tracer else tracer.iloc[:0]
     if len(over):
         items = ", ".join(f"{r.cyclotron_id} ({100 * r.load:.0f} %)" for r in over.itertuples())
-        tracer_table += (f"<p class='warn'>Above the assumed daily capacity: {escape(items)}. "
-                         f"Raise the capacity, add cyclotrons or set "
-                         f"cyclotrons.enforce_capacity: true.</p>")
+        tracer_table += (
+            f"<p class='warn'>Above the assumed daily capacity: {escape(items)}. "
+            f"Raise the capacity, add cyclotrons or set "
+            f"cyclotrons.enforce_capacity: true.</p>"
+        )
     unc = uncovered_zones(result)
     if len(unc):
-        reasons = unc.groupby(unc.get("uncovered_reason", pd.Series("", index=unc.index))
-                              .fillna("").astype(str))["population"].agg(["size", "sum"])
+        reasons = unc.groupby(
+            unc.get("uncovered_reason", pd.Series("", index=unc.index)).fillna("").astype(str)
+        )["population"].agg(["size", "sum"])
         reason_items = "".join(
             f"<li>{Markup.escape(r or 'not served within the standard')}: {n:,} zone(s), "
-            f"population {int(p):,}</li>" for r, (n, p) in reasons.iterrows())
+            f"population {int(p):,}</li>"
+            for r, (n, p) in reasons.iterrows()
+        )
         uncovered_text = Markup(
             f"<p>{len(unc):,} zone(s), population {int(unc['population'].sum()):,}, are not "
             f"served within {s.drive_minutes:g} minutes. Why:</p><ul>{reason_items}</ul>"
-            f"<p>The 50 most populous:</p>")
+            f"<p>The 50 most populous:</p>"
+        )
         uncovered_table = html_table(
             unc.head(50),
-            {"population": "int", "scans_per_year": "1", "nearest_open_minutes": "1",
-             "uncovered_share": "pct"},
-            labels={"zone_id": "Zone", "name": "Name", "icb_name": "ICB", "lot": "Lot",
-                    "population": "Population", "scans_per_year": "Scans/yr",
-                    "nearest_open_minutes": "Nearest open site (min)",
-                    "uncovered_share": "Share unserved", "uncovered_reason": "Why"})
+            {
+                "population": "int",
+                "scans_per_year": "1",
+                "nearest_open_minutes": "1",
+                "uncovered_share": "pct",
+            },
+            labels={
+                "zone_id": "Zone",
+                "name": "Name",
+                "icb_name": "ICB",
+                "lot": "Lot",
+                "population": "Population",
+                "scans_per_year": "Scans/yr",
+                "nearest_open_minutes": "Nearest open site (min)",
+                "uncovered_share": "Share unserved",
+                "uncovered_reason": "Why",
+            },
+        )
     else:
-        uncovered_text = Markup(f"<p class='ok'>Every zone is served within "
-                                f"{s.drive_minutes:g} minutes.</p>")
+        uncovered_text = Markup(
+            f"<p class='ok'>Every zone is served within {s.drive_minutes:g} minutes.</p>"
+        )
         uncovered_table = ""
 
     gap = result.provenance.get("mip_gap")
     charts = _charts(result)
     ctx = {
         "css": Markup((_TEMPLATES / "_base.css").read_text(encoding="utf-8")),
-        "version": __version__, "name": s.name, "description": s.description,
-        "drive_minutes": f"{s.drive_minutes:g}", "year": s.demand.year,
+        "version": __version__,
+        "name": s.name,
+        "description": s.description,
+        "drive_minutes": f"{s.drive_minutes:g}",
+        "year": s.demand.year,
         "network": s.network.name if len(s.network.name) < 60 else Path(s.network.name).name,
-        "objective": s.objective, "solver": s.solver.name, "status": t.get("status", "?"),
+        "objective": s.objective,
+        "solver": s.solver.name,
+        "status": t.get("status", "?"),
         "optimal": t.get("status") == "optimal",
         "gap_text": "" if gap is None else f"{100 * float(gap):.3f} %",
         "messages": result.provenance.get("messages", []),
         "cards": _cards(t, float(s.drive_minutes)),
         "coverage_lots": Markup(html_table(lots, cov_fmt, labels=cov_labels)),
         "coverage_icbs": Markup(html_table(icbs, cov_fmt, labels=cov_labels)),
-        "n_icbs": len(icbs), "charts": charts,
-        "n_open": int(t.get("sites_open", 0)), "n_candidates": len(result.sites),
+        "n_icbs": len(icbs),
+        "charts": charts,
+        "n_open": int(t.get("sites_open", 0)),
+        "n_candidates": len(result.sites),
         "static_per_day": f"{s.scanners.static_scans_per_day:g}",
         "working_days": f"{s.scanners.working_days_per_year:g}",
         "mobile_per_day": f"{s.scanners.mobile_scans_per_day:g}",
@@ -572,20 +704,26 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "sites_table": Markup(sites_table),
         "target_utilisation": f"{s.scanners.target_utilisation:.0%}",
         "turnaround_text": turnaround_text,
-        "dose_mbq": f"{s.cyclotrons.dose_activity_mbq:g}", "half_life": "109.7",
+        "dose_mbq": f"{s.cyclotrons.dose_activity_mbq:g}",
+        "half_life": "109.7",
         "primary_minutes": f"{s.cyclotrons.primary_minutes:g}",
         "backup_minutes": f"{s.cyclotrons.backup_minutes:g}",
         "tracer_table": Markup(tracer_table),
-        "uncovered_text": uncovered_text, "uncovered_table": Markup(uncovered_table),
-        "n_zones": f"{t.get('zones', 0):,}", "population": _fmt(t.get("population"), "int"),
-        "demand_text": (f"{_fmt(t.get('demand_scans_per_year'), 'int')} scans/yr in "
-                        f"{s.demand.year} (base {s.demand.rate_per_1000:g} per 1,000 in "
-                        f"{s.demand.base_year}, growth {s.demand.growth_mode})"),
+        "uncovered_text": uncovered_text,
+        "uncovered_table": Markup(uncovered_table),
+        "n_zones": f"{t.get('zones', 0):,}",
+        "population": _fmt(t.get("population"), "int"),
+        "demand_text": (
+            f"{_fmt(t.get('demand_scans_per_year'), 'int')} scans/yr in "
+            f"{s.demand.year} (base {s.demand.rate_per_1000:g} per 1,000 in "
+            f"{s.demand.base_year}, growth {s.demand.growth_mode})"
+        ),
         "calibration": f"{s.network.calibration:g}",
         "mobile_units": s.fleet.mobile_units,
         "fixed_days": f"{s.turnaround.admin_days + s.turnaround.report_days:g}",
         "total_time": result.provenance.get("total_time_s", "?"),
-        "attributions": _attributions(), "generated": generated,
+        "attributions": _attributions(),
+        "generated": generated,
     }
     return _env().get_template("report.html.j2").render(**ctx)
 
@@ -596,20 +734,42 @@ def build_map(result: ScenarioResult) -> Any:
     from . import maps
 
     sites = result.sites.rename(columns={"site_id": "id", "static_scanners": "scanners"})
-    keep = [c for c in ("id", "name", "lon", "lat", "decision", "scanners",
-                        "mobile_days_per_week", "capacity_scans_per_year",
-                        "assigned_scans_per_year", "utilisation", "mean_minutes", "max_minutes",
-                        "tracer_source") if c in sites.columns]
+    keep = [
+        c
+        for c in (
+            "id",
+            "name",
+            "lon",
+            "lat",
+            "decision",
+            "scanners",
+            "mobile_days_per_week",
+            "capacity_scans_per_year",
+            "assigned_scans_per_year",
+            "utilisation",
+            "mean_minutes",
+            "max_minutes",
+            "tracer_source",
+        )
+        if c in sites.columns
+    ]
     zones = pd.DataFrame(result.zones).rename(columns={"zone_id": "id"})
-    zcols = [c for c in ("id", "lon", "lat", "minutes", "covered", "assigned_site", "population")
-             if c in zones.columns]
+    zcols = [
+        c
+        for c in ("id", "lon", "lat", "minutes", "covered", "assigned_site", "population")
+        if c in zones.columns
+    ]
     cyc = None
     if result.cyclotron_points is not None:
         cyc = pd.DataFrame(result.cyclotron_points)[["id", "name", "lon", "lat"]]
     lots = _lot_polygons()
     return maps.scenario_map(
-        sites=sites[keep], zones=zones[zcols], isochrones=result.isochrones, cyclotrons=cyc,
-        supply_links=supply_links(result), lots=lots,
+        sites=sites[keep],
+        zones=zones[zcols],
+        isochrones=result.isochrones,
+        cyclotrons=cyc,
+        supply_links=supply_links(result),
+        lots=lots,
         title=f"{result.scenario.name}: {result.scenario.drive_minutes:g}-minute standard",
     )
 
@@ -628,8 +788,9 @@ def _lot_polygons() -> Any:
 
 
 # ----------------------------------------------------------------------------- writers
-def write_result(result: ScenarioResult, out_dir: str | Path, *, force: bool = False
-                 ) -> dict[str, Path]:
+def write_result(
+    result: ScenarioResult, out_dir: str | Path, *, force: bool = False
+) -> dict[str, Path]:
     """Write every output of one scenario into ``out_dir`` atomically (see module doc).
 
     Returns
@@ -687,16 +848,21 @@ def _plain(obj: Any) -> Any:
 
 # ----------------------------------------------------------------------------- comparison
 COMPARISON_COLUMNS = {
-    "share_within_30_min": ("≤ 30 min", "pct"), "share_within_60_min": ("≤ 60 min", "pct"),
+    "share_within_30_min": ("≤ 30 min", "pct"),
+    "share_within_60_min": ("≤ 60 min", "pct"),
     "share_within_90_min": ("≤ 90 min", "pct"),
     "share_within_standard": ("within standard", "pct"),
     "uncovered_population": ("uncovered pop.", "int"),
-    "annual_cost_gbp": ("annual cost", "gbp"), "cost_per_scan_gbp": ("cost / scan", "gbp"),
+    "annual_cost_gbp": ("annual cost", "gbp"),
+    "cost_per_scan_gbp": ("cost / scan", "gbp"),
     "cost_per_scan_change": ("Δ cost / scan", "pct"),
-    "sites_open": ("sites", "int"), "static_scanners": ("static scanners", "int"),
-    "mobile_days_per_week": ("mobile d/wk", "1"), "mean_utilisation": ("utilisation", "pct"),
+    "sites_open": ("sites", "int"),
+    "static_scanners": ("static scanners", "int"),
+    "mobile_days_per_week": ("mobile d/wk", "1"),
+    "mean_utilisation": ("utilisation", "pct"),
     "capacity_over_demand": ("capacity / demand", "pct"),
-    "turnaround_within_5_days": ("≤ 5 d", "pct"), "turnaround_within_7_days": ("≤ 7 d", "pct"),
+    "turnaround_within_5_days": ("≤ 5 d", "pct"),
+    "turnaround_within_7_days": ("≤ 7 d", "pct"),
     "status": ("status", ""),
 }
 
@@ -732,8 +898,13 @@ def compare(results: Sequence[ScenarioResult]) -> pd.DataFrame:
     return table
 
 
-def render_comparison(results: Sequence[ScenarioResult], *, links: Sequence[tuple[str, str]] = (),
-                      title: str = "Scenario comparison", generated: str | None = None) -> str:
+def render_comparison(
+    results: Sequence[ScenarioResult],
+    *,
+    links: Sequence[tuple[str, str]] = (),
+    title: str = "Scenario comparison",
+    generated: str | None = None,
+) -> str:
     """Return the comparison report (self-contained HTML)."""
     from markupsafe import Markup
 
@@ -745,27 +916,39 @@ def render_comparison(results: Sequence[ScenarioResult], *, links: Sequence[tupl
     shown.insert(0, "scenario", table.index)
     fmts = {c: COMPARISON_COLUMNS[c][1] for c in cols}
     labels = {c: COMPARISON_COLUMNS[c][0] for c in cols}
-    row_class = ["target" if i > 0 and bool(v) else ""
-                 for i, v in enumerate(table["meets_saving_target"])]
-    warnings = [f"{n}: not proven optimal ({st})" for n, st in zip(table.index, table["status"],
-                                                                     strict=True)
-                if st != "optimal"]
+    row_class = [
+        "target" if i > 0 and bool(v) else "" for i, v in enumerate(table["meets_saving_target"])
+    ]
+    warnings = [
+        f"{n}: not proven optimal ({st})"
+        for n, st in zip(table.index, table["status"], strict=True)
+        if st != "optimal"
+    ]
     from . import plot
 
     ax = None
     for r in results:
         z = pd.DataFrame(r.zones)
-        ax = plot.coverage_curve(z["nearest_open_minutes"].astype(float).fillna(np.inf),
-                                 z["population"].astype(float), ax=ax, label=r.scenario.name)
+        ax = plot.coverage_curve(
+            z["nearest_open_minutes"].astype(float).fillna(np.inf),
+            z["population"].astype(float),
+            ax=ax,
+            label=r.scenario.name,
+        )
     charts = [("Coverage curves", _png(ax)), ("Cost per scan", _png(_cost_chart(table)))]
     ctx = {
         "css": Markup((_TEMPLATES / "_base.css").read_text(encoding="utf-8")),
-        "version": __version__, "title": title, "n": len(results), "baseline": table.index[0],
+        "version": __version__,
+        "title": title,
+        "n": len(results),
+        "baseline": table.index[0],
         "target_pct": f"{100 * CONTRACT_SAVING_TARGET:g}",
         "table": Markup(html_table(shown, fmts, labels=labels, row_class=row_class)),
-        "charts": charts, "warnings": warnings,
+        "charts": charts,
+        "warnings": warnings,
         "links": [{"name": n, "href": h} for n, h in links],
-        "attributions": _attributions(), "generated": generated,
+        "attributions": _attributions(),
+        "generated": generated,
     }
     return _env().get_template("comparison.html.j2").render(**ctx)
 
@@ -780,17 +963,25 @@ def _cost_chart(table: pd.DataFrame) -> Any:
     vals = table["cost_per_scan_gbp"].astype(float).to_numpy()
     ax.bar(names, vals, color="#005eb8")
     if len(vals) and math.isfinite(vals[0]):
-        ax.axhline(vals[0] * (1 - CONTRACT_SAVING_TARGET), color="#d5281b", ls="--",
-                   label=f"−{100 * CONTRACT_SAVING_TARGET:g} % vs {names[0]}")
+        ax.axhline(
+            vals[0] * (1 - CONTRACT_SAVING_TARGET),
+            color="#d5281b",
+            ls="--",
+            label=f"−{100 * CONTRACT_SAVING_TARGET:g} % vs {names[0]}",
+        )
         ax.legend(loc="lower right", fontsize=8)
     ax.set_ylabel("£ per scan")
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
     return fig
 
 
-def write_comparison(results: Sequence[ScenarioResult], out_dir: str | Path, *,
-                     force: bool = False, title: str = "Scenario comparison"
-                     ) -> dict[str, Path]:
+def write_comparison(
+    results: Sequence[ScenarioResult],
+    out_dir: str | Path,
+    *,
+    force: bool = False,
+    title: str = "Scenario comparison",
+) -> dict[str, Path]:
     """Write each scenario's outputs into ``out_dir/<name>/`` and the comparison on top.
 
     Returns
@@ -817,7 +1008,8 @@ def write_comparison(results: Sequence[ScenarioResult], out_dir: str | Path, *,
         _write_csv(table.reset_index(), tmp / "comparison.csv")
         names["comparison_csv"] = "comparison.csv"
         (tmp / "comparison.html").write_text(
-            render_comparison(results, links=links, title=title, generated=now), encoding="utf-8")
+            render_comparison(results, links=links, title=title, generated=now), encoding="utf-8"
+        )
         names["comparison"] = "comparison.html"
     return {k: out_dir / v for k, v in names.items()}
 

@@ -337,7 +337,7 @@ class Scenario(BaseModel):
         path = Path(path)
         raw, origins = _load_merged(path, chain=())
         if origins.get("name") != str(path):  # not named in this file: use its stem, so a
-            raw["name"] = path.stem              # variant never inherits its base's name
+            raw["name"] = path.stem  # variant never inherits its base's name
             origins["name"] = str(path)
         scenario = cls.from_dict(raw, source=path, origins=origins)
         return scenario
@@ -607,7 +607,7 @@ def _load_merged(path: Path, *, chain: tuple[Path, ...]) -> tuple[dict[str, Any]
         if not isinstance(base_name, str):
             msg = f"{path}: `extends` must be a file name, got {base_name!r}"
             raise ScenarioError(msg)
-        base_path = (path.parent / base_name)
+        base_path = path.parent / base_name
         merged, origins = _load_merged(base_path, chain=(*chain, resolved))
     # relative network files are relative to the scenario that names them
     net = raw.get("network")
@@ -753,7 +753,6 @@ __all__ = [
 ]
 
 
-
 # ---------------------------------------------------------------------------- the run
 _RUN_STEPS = ("network", "demand", "sites", "drive times", "placement", "capacity", "isochrones")
 
@@ -772,20 +771,31 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
 
     s = scenario
     timings: dict[str, float] = {}
-    bar = tqdm(total=len(_RUN_STEPS), disable=not progress, file=sys.stderr, unit="step",
-               desc=s.name, leave=False)
+    bar = tqdm(
+        total=len(_RUN_STEPS),
+        disable=not progress,
+        file=sys.stderr,
+        unit="step",
+        desc=s.name,
+        leave=False,
+    )
     t_start = time.perf_counter()
     try:
         # 1. road network (cached on disk by source and speed settings)
         with _step("network", timings, bar):
             net = s.network
-            speed = network_mod.SpeedModel.from_dict({
-                "speeds_kph": net.speeds_kph, "maxspeed_factor": net.maxspeed_factor,
-                "use_maxspeed": net.use_maxspeed, "congestion": net.congestion,
-                "calibration": net.calibration,
-            })
-            G = network_mod.graph_from_name(net.name, speed_model=speed,
-                                            include_service=net.include_service)
+            speed = network_mod.SpeedModel.from_dict(
+                {
+                    "speeds_kph": net.speeds_kph,
+                    "maxspeed_factor": net.maxspeed_factor,
+                    "use_maxspeed": net.use_maxspeed,
+                    "congestion": net.congestion,
+                    "calibration": net.calibration,
+                }
+            )
+            G = network_mod.graph_from_name(
+                net.name, speed_model=speed, include_service=net.include_service
+            )
         # 2. zones and their annual scans in the planning year
         with _step("demand", timings, bar):
             zones = demand_mod.load_zones()
@@ -799,10 +809,16 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
             reach = max(float(max(COVERAGE_MINUTES)), float(s.drive_minutes))
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                od = traveltime.od_matrix(G, zone_demand, cands, max_minutes=reach,
-                                          on_outside="drop")
-                cyc_od = traveltime.od_matrix(G, cyclos, cands, on_outside="drop",
-                                              max_minutes=float(s.cyclotrons.backup_minutes))
+                od = traveltime.od_matrix(
+                    G, zone_demand, cands, max_minutes=reach, on_outside="drop"
+                )
+                cyc_od = traveltime.od_matrix(
+                    G,
+                    cyclos,
+                    cands,
+                    on_outside="drop",
+                    max_minutes=float(s.cyclotrons.backup_minutes),
+                )
             notes = list(dict.fromkeys(str(w.message) for w in caught))
             for note in notes:
                 logger.warning("%s", note)
@@ -840,8 +856,14 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
     }
     logger.info("scenario %s done in %.1f s", s.name, provenance["total_time_s"])
     return ScenarioResult(
-        scenario=s, sites=site_table, zones=zone_table, cyclotrons=cyc_table,
-        coverage=coverage, totals=totals, isochrones=iso, cyclotron_points=cyclos,
+        scenario=s,
+        sites=site_table,
+        zones=zone_table,
+        cyclotrons=cyc_table,
+        coverage=coverage,
+        totals=totals,
+        isochrones=iso,
+        cyclotron_points=cyclos,
         provenance=provenance,
     )
 
@@ -881,9 +903,13 @@ def _filter_area(s: Scenario, zones: Any) -> Any:
 def _demand_params(s: Scenario, demand_mod: Any) -> Any:
     d = s.demand
     return demand_mod.DemandParams(
-        year=d.year, base_year=d.base_year, rate_per_1000=d.rate_per_1000,
-        growth_mode=d.growth_mode, annual_growth=d.annual_growth,
-        tracer_growth=d.tracer_growth, tracer_mix=d.tracer_mix,
+        year=d.year,
+        base_year=d.base_year,
+        rate_per_1000=d.rate_per_1000,
+        growth_mode=d.growth_mode,
+        annual_growth=d.annual_growth,
+        tracer_growth=d.tracer_growth,
+        tracer_mix=d.tracer_mix,
         age_weights=dict(d.age_weights) if d.age_weighting else None,
     )
 
@@ -899,7 +925,8 @@ def _sites_and_cyclotrons(s: Scenario, sites_mod: Any) -> tuple[pd.DataFrame, pd
         raise ScenarioError(msg)
     try:
         cands = sites_mod.candidate_sites(
-            include=list(rules.include) or None, exclude=list(rules.exclude) or None,
+            include=list(rules.include) or None,
+            exclude=list(rules.exclude) or None,
             extra=extra,
         )
     except ValidationError as exc:
@@ -909,8 +936,13 @@ def _sites_and_cyclotrons(s: Scenario, sites_mod: Any) -> tuple[pd.DataFrame, pd
     if rules.candidates != "contract+acute" and len(cands):
         contract = cands["is_contract"].astype(bool)
         chosen_extra = cands["id"].isin(
-            [*rules.include, *[e.id for e in rules.extra], *rules.lock_open, *rules.lock_static,
-             *(rules.static_allowed or [])]
+            [
+                *rules.include,
+                *[e.id for e in rules.extra],
+                *rules.lock_open,
+                *rules.lock_static,
+                *(rules.static_allowed or []),
+            ]
         )
         if rules.candidates == "contract":
             cands = cands[contract | chosen_extra]
@@ -934,16 +966,31 @@ def _sites_and_cyclotrons(s: Scenario, sites_mod: Any) -> tuple[pd.DataFrame, pd
     c = s.cyclotrons
     cyc = sites_mod.load_cyclotrons(include_inactive=c.ids is not None)
     if c.extra:
-        cyc = pd.concat([cyc, pd.DataFrame([e.model_dump() for e in c.extra]).rename(
-            columns={"capacity_doses_per_day": "daily_capacity_doses"})], ignore_index=True)
+        cyc = pd.concat(
+            [
+                cyc,
+                pd.DataFrame([e.model_dump() for e in c.extra]).rename(
+                    columns={"capacity_doses_per_day": "daily_capacity_doses"}
+                ),
+            ],
+            ignore_index=True,
+        )
     if c.ids is not None:
         known = set(cyc["id"].astype(str))
         check_ids(s, "cyclotrons.ids", c.ids, known, what="cyclotrons")
         cyc = cyc[cyc["id"].astype(str).isin([*c.ids, *[e.id for e in c.extra]])]
-    check_ids(s, "cyclotrons.capacity_doses_per_day", list(c.capacity_doses_per_day),
-              set(cyc["id"].astype(str)), what="cyclotrons of this scenario")
-    cap = cyc["daily_capacity_doses"] if "daily_capacity_doses" in cyc else pd.Series(
-        np.nan, index=cyc.index)
+    check_ids(
+        s,
+        "cyclotrons.capacity_doses_per_day",
+        list(c.capacity_doses_per_day),
+        set(cyc["id"].astype(str)),
+        what="cyclotrons of this scenario",
+    )
+    cap = (
+        cyc["daily_capacity_doses"]
+        if "daily_capacity_doses" in cyc
+        else pd.Series(np.nan, index=cyc.index)
+    )
     cap = cap.astype(float).fillna(c.default_capacity_doses_per_day)
     cap = cyc["id"].map(c.capacity_doses_per_day).astype(float).fillna(cap)
     cyc = cyc.assign(daily_capacity_doses=cap).reset_index(drop=True)
@@ -971,20 +1018,30 @@ def _precheck(s: Scenario, zones: Any, od: pd.DataFrame) -> None:
         raise InfeasibleError(msg, "Infeasible")
 
 
-def _solve(s: Scenario, optimise: Any, od: pd.DataFrame, zone_demand: Any, cands: pd.DataFrame,
-           cyclos: pd.DataFrame, cyc_od: pd.DataFrame) -> Any:
+def _solve(
+    s: Scenario,
+    optimise: Any,
+    od: pd.DataFrame,
+    zone_demand: Any,
+    cands: pd.DataFrame,
+    cyclos: pd.DataFrame,
+    cyc_od: pd.DataFrame,
+) -> Any:
     """Build and solve the placement model with the scenario's settings."""
     c, sc, f, cy = s.costs, s.scanners, s.fleet, s.cyclotrons
     sites = pd.DataFrame(cands.drop(columns="geometry", errors="ignore")).assign(
-        allow_static=f.allow_static, allow_mobile=f.allow_mobile)
+        allow_static=f.allow_static, allow_mobile=f.allow_mobile
+    )
     if s.sites.static_allowed is not None:
         sites["allow_static"] = f.allow_static & sites["id"].isin(
-            [*s.sites.static_allowed, *s.sites.lock_static])
+            [*s.sites.static_allowed, *s.sites.lock_static]
+        )
     demand = pd.DataFrame(zone_demand.drop(columns="geometry", errors="ignore"))
-    cyc_minutes = cyc_od.rename(columns={"origin_id": "cyclotron_id",
-                                         "destination_id": "site_id"})
+    cyc_minutes = cyc_od.rename(columns={"origin_id": "cyclotron_id", "destination_id": "site_id"})
     model = optimise.PlacementModel.from_od(
-        od, demand, sites,
+        od,
+        demand,
+        sites,
         cyclotron_minutes=cyc_minutes[["site_id", "cyclotron_id", "minutes"]],
         objective=s.objective,
         drive_minutes=float(s.drive_minutes),
@@ -1009,17 +1066,26 @@ def _solve(s: Scenario, optimise: Any, od: pd.DataFrame, zone_demand: Any, cands
         tracer_primary_minutes=cy.primary_minutes,
         tracer_backup_minutes=cy.backup_minutes,
         require_backup=cy.require_backup,
-        cyclotron_doses_per_day=(dict(zip(cyclos["id"].astype(str),
-                                          cyclos["daily_capacity_doses"].astype(float),
-                                          strict=True)) if cy.enforce_capacity else None),
+        cyclotron_doses_per_day=(
+            dict(
+                zip(
+                    cyclos["id"].astype(str),
+                    cyclos["daily_capacity_doses"].astype(float),
+                    strict=True,
+                )
+            )
+            if cy.enforce_capacity
+            else None
+        ),
         lock_open=list(s.sites.lock_open),
         lock_static=list(s.sites.lock_static),
         forbid=list(s.sites.forbid),
         capital_budget_gbp=c.capital_budget_gbp,
         min_sites_per_lot=dict(s.sites.min_sites_per_lot) or None,
     )
-    result = model.solve(solver=s.solver.name, time_limit_s=s.solver.time_limit_s,
-                         mip_gap=s.solver.mip_gap)
+    result = model.solve(
+        solver=s.solver.name, time_limit_s=s.solver.time_limit_s, mip_gap=s.solver.mip_gap
+    )
     lost = float(result.totals.get("uncovered_scans_per_year", 0.0) or 0.0)
     if not s.allow_uncovered and lost > 1e-6:
         z = result.zones
@@ -1045,8 +1111,9 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
         if col not in sites.columns and col in coords.columns:
             sites[col] = sites["site_id"].map(coords[col])
     if "is_contract" in coords.columns and "is_contract" not in sites.columns:
-        sites["is_contract"] = sites["site_id"].map(coords["is_contract"]).fillna(False).astype(
-            bool)
+        sites["is_contract"] = (
+            sites["site_id"].map(coords["is_contract"]).fillna(False).astype(bool)
+        )
     sites["open"] = sites["decision"].astype(str) != "closed"
     turn = capacity.turnaround(
         sites[["site_id", "static_scanners", "mobile_days_per_week", "assigned_scans_per_year"]],
@@ -1059,8 +1126,11 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
             mobile_weeks_per_year=sc.mobile_weeks_per_year,
         ),
     )
-    keep = [c for c in turn.columns if c.startswith("within_") or c in
-            ("slots_per_day", "mean_wait_days", "p_wait")]
+    keep = [
+        c
+        for c in turn.columns
+        if c.startswith("within_") or c in ("slots_per_day", "mean_wait_days", "p_wait")
+    ]
     sites = sites.merge(turn[["site_id", *keep]], on="site_id", how="left")
     closed = ~sites["open"]
     for col in keep:
@@ -1068,52 +1138,66 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
     return sites.sort_values("site_id", kind="mergesort").reset_index(drop=True)
 
 
-def _zone_table(s: Scenario, placement: Any, zones: Any, zone_demand: Any, od: pd.DataFrame,
-                site_table: pd.DataFrame) -> Any:
+def _zone_table(
+    s: Scenario,
+    placement: Any,
+    zones: Any,
+    zone_demand: Any,
+    od: pd.DataFrame,
+    site_table: pd.DataFrame,
+) -> Any:
     """Per zone: population, scans, ICB, lot, assigned site and drive minutes."""
     import geopandas as gpd
 
     pz = placement.zones.copy()
     pz["zone_id"] = pz["zone_id"].astype(str)
-    base_cols = [c for c in ("id", "name", "icb_code", "icb_name", "lot", "population", "lon",
-                             "lat") if c in zones.columns]
+    base_cols = [
+        c
+        for c in ("id", "name", "icb_code", "icb_name", "lot", "population", "lon", "lat")
+        if c in zones.columns
+    ]
     out = pd.DataFrame(zones[base_cols]).rename(columns={"id": "zone_id"})
     out["zone_id"] = out["zone_id"].astype(str)
     keep = [c for c in pz.columns if c not in out.columns or c == "zone_id"]
     out = out.merge(pz[keep], on="zone_id", how="left")
     open_ids = set(site_table.loc[site_table["open"], "site_id"])
     static_ids = set(site_table.loc[site_table["static_scanners"] > 0, "site_id"])
-    od = od.assign(origin_id=od["origin_id"].astype(str),
-                   destination_id=od["destination_id"].astype(str))
+    od = od.assign(
+        origin_id=od["origin_id"].astype(str), destination_id=od["destination_id"].astype(str)
+    )
     near_open = od[od["destination_id"].isin(open_ids)].groupby("origin_id")["minutes"].min()
     near_static = od[od["destination_id"].isin(static_ids)].groupby("origin_id")["minutes"].min()
     out["nearest_open_minutes"] = out["zone_id"].map(near_open)
     out["nearest_static_minutes"] = out["zone_id"].map(near_static)
     out = out.rename(columns={"site_id": "assigned_site"})
     out = out.sort_values("zone_id", kind="mergesort").reset_index(drop=True)
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326"
+    )
 
 
-def _cyclotron_table(s: Scenario, site_table: pd.DataFrame, cyclos: pd.DataFrame,
-                     capacity: Any) -> pd.DataFrame:
+def _cyclotron_table(
+    s: Scenario, site_table: pd.DataFrame, cyclos: pd.DataFrame, capacity: Any
+) -> pd.DataFrame:
     open_sites = site_table[site_table["open"]].copy()
-    table = pd.DataFrame({
-        "site_id": open_sites["site_id"],
-        "assigned_scans_per_year": open_sites["assigned_scans_per_year"].astype(float),
-        "primary_cyclotron": open_sites["tracer_source"].fillna("").astype(str),
-        "primary_minutes": open_sites["tracer_minutes"],
-        "backup_cyclotron": open_sites["backup_source"].fillna("").astype(str),
-        "backup_minutes": open_sites["backup_minutes"],
-    })
+    table = pd.DataFrame(
+        {
+            "site_id": open_sites["site_id"],
+            "assigned_scans_per_year": open_sites["assigned_scans_per_year"].astype(float),
+            "primary_cyclotron": open_sites["tracer_source"].fillna("").astype(str),
+            "primary_minutes": open_sites["tracer_minutes"],
+            "backup_cyclotron": open_sites["backup_source"].fillna("").astype(str),
+            "backup_minutes": open_sites["backup_minutes"],
+        }
+    )
     out = capacity.tracer_supply(
         table,
         cyclotron_ids=cyclos["id"].astype(str).tolist(),
         working_days_per_year=s.scanners.working_days_per_year,
         injected_mbq=s.cyclotrons.dose_activity_mbq,
-        capacity_doses_per_day=dict(zip(cyclos["id"].astype(str),
-                                        cyclos["daily_capacity_doses"].astype(float),
-                                        strict=True)),
+        capacity_doses_per_day=dict(
+            zip(cyclos["id"].astype(str), cyclos["daily_capacity_doses"].astype(float), strict=True)
+        ),
     )
     names = dict(zip(cyclos["id"].astype(str), cyclos["name"].astype(str), strict=True))
     out.insert(1, "name", out["cyclotron_id"].map(names))
@@ -1147,8 +1231,9 @@ def _coverage_table(zones: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _totals(s: Scenario, placement: Any, sites: pd.DataFrame, zones: Any,
-            cyclotrons: pd.DataFrame) -> dict[str, Any]:
+def _totals(
+    s: Scenario, placement: Any, sites: pd.DataFrame, zones: Any, cyclotrons: pd.DataFrame
+) -> dict[str, Any]:
     """Headline figures of a run (rounded so CSVs are stable)."""
     pt = placement.totals
     open_ = sites[sites["open"]]
@@ -1157,8 +1242,9 @@ def _totals(s: Scenario, placement: Any, sites: pd.DataFrame, zones: Any,
     minutes = zones["nearest_open_minutes"].astype(float)
     static_minutes = zones["nearest_static_minutes"].astype(float)
     assigned = float(open_["assigned_scans_per_year"].sum())
-    demand = float(pt.get("demand_scans_per_year", zones.get("scans_per_year", pd.Series(
-        dtype=float)).sum()))
+    demand = float(
+        pt.get("demand_scans_per_year", zones.get("scans_per_year", pd.Series(dtype=float)).sum())
+    )
     cost = float(pt["annual_cost_gbp"])
     out: dict[str, Any] = {
         "scenario": s.name,
@@ -1177,9 +1263,12 @@ def _totals(s: Scenario, placement: Any, sites: pd.DataFrame, zones: Any,
     out["share_within_standard"] = round(within_std / total_pop, 6) if total_pop else np.nan
     out["share_within_standard_of_static"] = (
         round(float(pop[static_minutes <= s.drive_minutes].sum()) / total_pop, 6)
-        if total_pop else np.nan)
+        if total_pop
+        else np.nan
+    )
     worst = zones.assign(_m=zones["minutes"].astype(float)).sort_values(
-        ["_m", "zone_id"], ascending=[False, True], kind="mergesort")
+        ["_m", "zone_id"], ascending=[False, True], kind="mergesort"
+    )
     worst = worst[worst["_m"].notna()]
     if len(worst):
         w = worst.iloc[0]
@@ -1187,8 +1276,11 @@ def _totals(s: Scenario, placement: Any, sites: pd.DataFrame, zones: Any,
         out["worst_zone_minutes"] = round(float(w["_m"]), 1)
     else:
         out["worst_zone"], out["worst_zone_minutes"] = "", np.nan
-    uncovered = (zones[~zones["covered"].fillna(False).astype(bool)] if "covered" in zones
-                 else zones.iloc[:0])
+    uncovered = (
+        zones[~zones["covered"].fillna(False).astype(bool)]
+        if "covered" in zones
+        else zones.iloc[:0]
+    )
     out["uncovered_zones"] = len(uncovered)
     out["uncovered_population"] = round(float(uncovered["population"].sum()))
     out["sites_open"] = len(open_)
@@ -1200,10 +1292,13 @@ def _totals(s: Scenario, placement: Any, sites: pd.DataFrame, zones: Any,
     out["demand_scans_per_year"] = round(demand, 1)
     out["assigned_scans_per_year"] = round(assigned, 1)
     out["capacity_over_demand"] = (
-        round(out["capacity_scans_per_year"] / demand, 6) if demand else np.nan)
+        round(out["capacity_scans_per_year"] / demand, 6) if demand else np.nan
+    )
     out["mean_utilisation"] = (
-        round(assigned / out["capacity_scans_per_year"], 6) if out["capacity_scans_per_year"]
-        else np.nan)
+        round(assigned / out["capacity_scans_per_year"], 6)
+        if out["capacity_scans_per_year"]
+        else np.nan
+    )
     out["annual_cost_gbp"] = round(cost, 2)
     out["cost_per_scan_gbp"] = round(cost / assigned, 4) if assigned else np.nan
     for col in [c for c in sites.columns if c.startswith("within_") and c.endswith("_days")]:

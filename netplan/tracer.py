@@ -325,4 +325,3 @@ def doses_to_produce(
             stacklevel=2,
         )
     return out
-

@@ -39,8 +39,9 @@ def test_erlang_b_hand_value() -> None:
 
 @pytest.mark.parametrize(("servers", "load"), [(20, 16.0), (30, 25.0), (48, 40.8), (5, 4.9)])
 def test_erlang_c_matches_textbook_formula(servers: int, load: float) -> None:
-    assert capacity.erlang_c(servers, load) == pytest.approx(_erlang_c_direct(servers, load),
-                                                             rel=1e-10)
+    assert capacity.erlang_c(servers, load) == pytest.approx(
+        _erlang_c_direct(servers, load), rel=1e-10
+    )
 
 
 def test_erlang_c_is_stable_for_large_sites() -> None:
@@ -60,24 +61,41 @@ def test_share_within_hand_value() -> None:
 
 def test_slots_per_day_counts_static_and_mobile() -> None:
     # 1 scanner x 20/day + 2 mobile days/week x 10 scans x 50 weeks / 250 days = 24 slots
-    assert capacity.slots_per_day(1, 2, scans_per_static_day=20, scans_per_mobile_day=10,
-                                  working_days_per_year=250) == 24
+    assert (
+        capacity.slots_per_day(
+            1, 2, scans_per_static_day=20, scans_per_mobile_day=10, working_days_per_year=250
+        )
+        == 24
+    )
     # 5.5-day weeks: 2 x 10 x 50 / 275 = 3.63 -> 20 + 3 = 23
-    assert capacity.slots_per_day(1, 2, scans_per_static_day=20, scans_per_mobile_day=10,
-                                  working_days_per_year=275, mobile_weeks_per_year=50) == 23
+    assert (
+        capacity.slots_per_day(
+            1,
+            2,
+            scans_per_static_day=20,
+            scans_per_mobile_day=10,
+            working_days_per_year=275,
+            mobile_weeks_per_year=50,
+        )
+        == 23
+    )
 
 
 def test_turnaround_per_site_hand_computed() -> None:
-    sites = pd.DataFrame({
-        "site_id": ["a", "b", "c", "d"],
-        "static_scanners": [1, 1, 0, 0],
-        "mobile_days_per_week": [0, 0, 2, 0],
-        "assigned_scans_per_year": [4000.0, 5200.0, 500.0, 0.0],
-    })
-    settings = capacity.QueueSettings(working_days_per_year=250, fixed_days=4,
-                                      targets_days=(5.0, 7.0))
-    out = capacity.turnaround(sites, scans_per_static_day=20, scans_per_mobile_day=10,
-                              settings=settings).set_index("site_id")
+    sites = pd.DataFrame(
+        {
+            "site_id": ["a", "b", "c", "d"],
+            "static_scanners": [1, 1, 0, 0],
+            "mobile_days_per_week": [0, 0, 2, 0],
+            "assigned_scans_per_year": [4000.0, 5200.0, 500.0, 0.0],
+        }
+    )
+    settings = capacity.QueueSettings(
+        working_days_per_year=250, fixed_days=4, targets_days=(5.0, 7.0)
+    )
+    out = capacity.turnaround(
+        sites, scans_per_static_day=20, scans_per_mobile_day=10, settings=settings
+    ).set_index("site_id")
     # site a: c = 20 slots, lambda = 16/day; P(W <= 1) and P(W <= 3)
     c_a = _erlang_c_direct(20, 16.0)
     assert out.loc["a", "slots_per_day"] == 20
@@ -99,33 +117,46 @@ def test_turnaround_per_site_hand_computed() -> None:
 
 def test_turnaround_names_missing_columns() -> None:
     with pytest.raises(capacity.ValidationError, match="assigned_scans_per_year"):
-        capacity.turnaround(pd.DataFrame({"site_id": ["a"]}), scans_per_static_day=20,
-                            scans_per_mobile_day=10)
+        capacity.turnaround(
+            pd.DataFrame({"site_id": ["a"]}), scans_per_static_day=20, scans_per_mobile_day=10
+        )
 
 
 def test_utilisation() -> None:
-    sites = pd.DataFrame({"site_id": ["a", "b"], "static_scanners": [2, 0],
-                          "mobile_days_per_week": [0, 0], "assigned_scans_per_year": [8250, 0]})
-    out = capacity.utilisation(sites, scans_per_static_day=20, scans_per_mobile_day=10,
-                               working_days_per_year=275)
+    sites = pd.DataFrame(
+        {
+            "site_id": ["a", "b"],
+            "static_scanners": [2, 0],
+            "mobile_days_per_week": [0, 0],
+            "assigned_scans_per_year": [8250, 0],
+        }
+    )
+    out = capacity.utilisation(
+        sites, scans_per_static_day=20, scans_per_mobile_day=10, working_days_per_year=275
+    )
     assert out["capacity_scans_per_year"].tolist() == [11000.0, 0.0]
     assert out["utilisation"].iloc[0] == pytest.approx(0.75)
     assert math.isnan(out["utilisation"].iloc[1])
 
 
 def test_tracer_supply_doses_decay_and_backup() -> None:
-    sites = pd.DataFrame({
-        "site_id": ["s1", "s2", "s3"],
-        "assigned_scans_per_year": [5000.0, 2500.0, 2500.0],
-        "primary_cyclotron": ["k", "k", "p"],
-        "primary_minutes": [60.0, 120.0, 30.0],
-        "backup_cyclotron": ["p", "", "k"],
-        "backup_minutes": [90.0, float("nan"), 100.0],
-    })
-    out = capacity.tracer_supply(sites, cyclotron_ids=["k", "p", "idle"],
-                                 working_days_per_year=250, injected_mbq=370,
-                                 capacity_doses_per_day={"k": 50, "p": 40}).set_index(
-        "cyclotron_id")
+    sites = pd.DataFrame(
+        {
+            "site_id": ["s1", "s2", "s3"],
+            "assigned_scans_per_year": [5000.0, 2500.0, 2500.0],
+            "primary_cyclotron": ["k", "k", "p"],
+            "primary_minutes": [60.0, 120.0, 30.0],
+            "backup_cyclotron": ["p", "", "k"],
+            "backup_minutes": [90.0, float("nan"), 100.0],
+        }
+    )
+    out = capacity.tracer_supply(
+        sites,
+        cyclotron_ids=["k", "p", "idle"],
+        working_days_per_year=250,
+        injected_mbq=370,
+        capacity_doses_per_day={"k": 50, "p": 40},
+    ).set_index("cyclotron_id")
     # k makes 20 + 10 doses/day; mean delivery weighted by doses (20*60 + 10*120) / 30 = 80
     assert out.loc["k", "doses_per_day"] == pytest.approx(30.0)
     assert out.loc["k", "mean_delivery_minutes"] == pytest.approx(80.0)
@@ -143,10 +174,16 @@ def test_tracer_supply_doses_decay_and_backup() -> None:
 
 
 def test_nearest_cyclotrons_respects_limits() -> None:
-    od = pd.DataFrame({"origin_id": ["k", "p", "k", "p"], "destination_id": ["a", "a", "b", "b"],
-                       "minutes": [50.0, 70.0, 130.0, 200.0]})
+    od = pd.DataFrame(
+        {
+            "origin_id": ["k", "p", "k", "p"],
+            "destination_id": ["a", "a", "b", "b"],
+            "minutes": [50.0, 70.0, 130.0, 200.0],
+        }
+    )
     out = capacity.nearest_cyclotrons(od, primary_minutes=120, backup_minutes=240).set_index(
-        "site_id")
+        "site_id"
+    )
     assert out.loc["a", "primary_cyclotron"] == "k"
     assert out.loc["a", "backup_cyclotron"] == "p"
     assert out.loc["b", "primary_cyclotron"] == ""  # 130 min > 120: no primary supply

@@ -14,8 +14,9 @@ SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "rutland_small.yaml"
 
 def _variant(folder: Path, name: str, **changes: object) -> Path:
     path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({"extends": str(SMALL), "name": name, **changes}),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"extends": str(SMALL), "name": name, **changes}), encoding="utf-8"
+    )
     return path
 
 
@@ -26,8 +27,9 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_run_writes_outputs_and_prints_paths(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_writes_outputs_and_prints_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "run"
     assert main(["run", str(SMALL), "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
@@ -51,14 +53,16 @@ def test_rerun_replaces_a_netplan_folder(first_run: Path, tmp_path: Path) -> Non
     out = tmp_path / "again"
     assert main(["run", str(SMALL), "--out", str(out)]) == 0
     (out / "stale.txt").write_text("left from an older run", encoding="utf-8")
-    assert main(["run", str(_variant(tmp_path, "faster", drive_minutes=20)), "--out",
-                 str(out)]) == 0
+    assert (
+        main(["run", str(_variant(tmp_path, "faster", drive_minutes=20)), "--out", str(out)]) == 0
+    )
     assert not (out / "stale.txt").exists()  # the whole folder was swapped
     assert "faster" in (out / "summary.csv").read_text(encoding="utf-8")
 
 
-def test_refuses_foreign_folder_before_running(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_refuses_foreign_folder_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.docx").write_text("keep me", encoding="utf-8")
@@ -74,10 +78,14 @@ def test_refuses_foreign_folder_before_running(tmp_path: Path,
     ("changes", "expected"),
     [
         ({"drive_minute": 30}, "did you mean 'drive_minutes'?"),
-        ({"fleet": {"mobile_units": "many"}}, "fleet.mobile_units: Input should be a valid "
-                                              "integer"),
-        ({"sites": {"forbid": ["NOWHERE1"]}}, "sites.forbid names 1 id(s) that are not "
-                                              "candidate sites: 'NOWHERE1'"),
+        (
+            {"fleet": {"mobile_units": "many"}},
+            "fleet.mobile_units: Input should be a valid integer",
+        ),
+        (
+            {"sites": {"forbid": ["NOWHERE1"]}},
+            "sites.forbid names 1 id(s) that are not candidate sites: 'NOWHERE1'",
+        ),
         ({"drive_minutes": 1, "allow_uncovered": False}, "drive_minutes = 1 cannot be met"),
         ({"network": {"name": "atlantis"}}, "unknown network 'atlantis'"),
     ],
@@ -108,8 +116,9 @@ def test_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (out / "rutland_small" / "map.html").is_file()
 
 
-def test_compare_validates_every_file_first(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_validates_every_file_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = _variant(tmp_path, "bad", objective="cheapest")
     assert main(["compare", str(SMALL), str(bad), "--out", str(tmp_path / "c")]) == 1
     assert "objective: Input should be" in capsys.readouterr().err

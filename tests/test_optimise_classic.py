@@ -15,11 +15,9 @@ from netplan.optimise import LSCP, MCLP, PCenter, PMedian, Status
 
 # 4 demand points x 3 sites; the optimum of every model is worked out on paper below.
 COST = pd.DataFrame(
-    [[2.0, 10.0, 7.0],
-     [3.0, 8.0, 9.0],
-     [9.0, 2.0, 6.0],
-     [10.0, 3.0, 4.0]],
-    index=["a", "b", "c", "d"], columns=["S1", "S2", "S3"],
+    [[2.0, 10.0, 7.0], [3.0, 8.0, 9.0], [9.0, 2.0, 6.0], [10.0, 3.0, 4.0]],
+    index=["a", "b", "c", "d"],
+    columns=["S1", "S2", "S3"],
 )
 WEIGHTS = pd.Series({"a": 5.0, "b": 1.0, "c": 2.0, "d": 4.0})
 SOLVERS = ["cbc", "highs"]
@@ -34,7 +32,11 @@ def test_lscp_hand_solved(solver: str) -> None:
     assert sol.is_optimal
     assert sol.status == Status.OPTIMAL
     assert sol.assignment.set_index("demand_id")["site_id"].to_dict() == {
-        "a": "S1", "b": "S1", "c": "S2", "d": "S2"}
+        "a": "S1",
+        "b": "S1",
+        "c": "S2",
+        "d": "S2",
+    }
     assert sol.assignment["covered"].all()
 
 
@@ -86,8 +88,13 @@ def test_from_od_matches_matrix() -> None:
 
 
 def test_from_od_missing_pairs_are_not_allowed() -> None:
-    od = pd.DataFrame({"origin_id": ["a", "a", "b"], "destination_id": ["S1", "S2", "S2"],
-                       "minutes": [1.0, 5.0, 2.0]})
+    od = pd.DataFrame(
+        {
+            "origin_id": ["a", "a", "b"],
+            "destination_id": ["S1", "S2", "S2"],
+            "minutes": [1.0, 5.0, 2.0],
+        }
+    )
     sol = PMedian.from_od(od, p=1).solve()
     assert sol.selected_sites == ("S2",)
     assert sol.objective == pytest.approx(7.0)
@@ -139,17 +146,23 @@ def _brute_lscp(a: np.ndarray) -> int:
 
 
 def _brute_mclp(a: np.ndarray, w: np.ndarray, p: int) -> float:
-    return max(float(w[a[:, list(c)].any(axis=1)].sum())
-               for c in itertools.combinations(range(a.shape[1]), p))
+    return max(
+        float(w[a[:, list(c)].any(axis=1)].sum())
+        for c in itertools.combinations(range(a.shape[1]), p)
+    )
 
 
 def _brute_pmedian(c: np.ndarray, w: np.ndarray, p: int) -> float:
-    return min(float((w * c[:, list(s)].min(axis=1)).sum())
-               for s in itertools.combinations(range(c.shape[1]), p))
+    return min(
+        float((w * c[:, list(s)].min(axis=1)).sum())
+        for s in itertools.combinations(range(c.shape[1]), p)
+    )
 
 
 instances = st.tuples(
-    st.integers(2, 7), st.integers(2, 5), st.integers(0, 10_000),
+    st.integers(2, 7),
+    st.integers(2, 5),
+    st.integers(0, 10_000),
 )
 
 

@@ -19,20 +19,32 @@ from netplan.optimise import PlacementModel, Status
 from netplan.optimise._base import status_from_gap
 
 BASE = {
-    "drive_minutes": 60, "static_scans_per_day": 1, "working_days_per_year": 100,
-    "mobile_scans_per_day": 1, "mobile_weeks_per_year": 10, "target_utilisation": 1.0,
-    "max_static_per_site": 2, "max_mobile_days_per_site": 5, "mobile_days_per_unit": 5,
-    "static_capital_gbp": 1000, "install_gbp": 0, "contract_install_gbp": 0,
+    "drive_minutes": 60,
+    "static_scans_per_day": 1,
+    "working_days_per_year": 100,
+    "mobile_scans_per_day": 1,
+    "mobile_weeks_per_year": 10,
+    "target_utilisation": 1.0,
+    "max_static_per_site": 2,
+    "max_mobile_days_per_site": 5,
+    "mobile_days_per_unit": 5,
+    "static_capital_gbp": 1000,
+    "install_gbp": 0,
+    "contract_install_gbp": 0,
     "annualisation_years": 10,
-    "static_running_gbp_per_year": 100, "mobile_gbp_per_day": 3,
-    "tracer_primary_minutes": 120, "tracer_backup_minutes": 240,
+    "static_running_gbp_per_year": 100,
+    "mobile_gbp_per_day": 3,
+    "tracer_primary_minutes": 120,
+    "tracer_backup_minutes": 240,
     "decay_factor": lambda minutes: 2.0 ** (np.asarray(minutes, dtype=float) / 100.0),
 }
 
 
 def od_table(pairs: dict[tuple[str, str], float]) -> pd.DataFrame:
-    return pd.DataFrame([(z, s, t) for (z, s), t in pairs.items()],
-                        columns=["origin_id", "destination_id", "minutes"])
+    return pd.DataFrame(
+        [(z, s, t) for (z, s), t in pairs.items()],
+        columns=["origin_id", "destination_id", "minutes"],
+    )
 
 
 def zones(scans: dict[str, float], population: dict[str, float] | None = None) -> pd.DataFrame:
@@ -68,8 +80,9 @@ def test_cost_static_plus_mobile_hand_solved(solver: str) -> None:
     assert s1["utilisation"] == pytest.approx(1.0)
     assert r.totals["cost_per_scan_gbp"] == pytest.approx(350 / 150)
     # static and mobile may not share a site -> 2 scanners, 400
-    r2 = model(od_table({("a", "S1"): 20}), zones({"a": 150}), sites(["S1"]),
-               allow_static_and_mobile=False).solve(solver=solver)
+    r2 = model(
+        od_table({("a", "S1"): 20}), zones({"a": 150}), sites(["S1"]), allow_static_and_mobile=False
+    ).solve(solver=solver)
     assert r2.totals["annual_cost_gbp"] == pytest.approx(400)
     assert row(r2, "S1")["decision"] == "static"
 
@@ -96,12 +109,21 @@ def test_install_cost_and_contract_sites() -> None:
 
 
 def test_uncovered_zones_reported_with_reasons() -> None:
-    od = od_table({("near", "S1"): 30, ("far", "S1"): 75, ("forb", "S2"): 10,
-                   ("notr", "S3"): 10})
-    cyc = pd.DataFrame({"site_id": ["S1", "S2", "S3"], "cyclotron_id": ["C", "C", "C"],
-                        "minutes": [30.0, 30.0, 200.0]})
-    m = model(od, zones({"near": 10, "far": 10, "forb": 10, "notr": 10}),
-              sites(["S1", "S2", "S3"]), forbid=["S2"], cyclotron_minutes=cyc)
+    od = od_table({("near", "S1"): 30, ("far", "S1"): 75, ("forb", "S2"): 10, ("notr", "S3"): 10})
+    cyc = pd.DataFrame(
+        {
+            "site_id": ["S1", "S2", "S3"],
+            "cyclotron_id": ["C", "C", "C"],
+            "minutes": [30.0, 30.0, 200.0],
+        }
+    )
+    m = model(
+        od,
+        zones({"near": 10, "far": 10, "forb": 10, "notr": 10}),
+        sites(["S1", "S2", "S3"]),
+        forbid=["S2"],
+        cyclotron_minutes=cyc,
+    )
     r = m.solve()
     z = r.zones.set_index("zone_id")
     assert z.loc["near", "covered"]
@@ -118,11 +140,13 @@ def test_uncovered_zones_reported_with_reasons() -> None:
 def test_tracer_primary_limit_binds() -> None:
     # S1 (cheap contract site) is 150 min from the only cyclotron: may not open
     od = od_table({("a", "S1"): 10, ("a", "S2"): 50})
-    cyc = pd.DataFrame({"site_id": ["S1", "S2"], "cyclotron_id": ["C", "C"],
-                        "minutes": [150.0, 60.0]})
+    cyc = pd.DataFrame(
+        {"site_id": ["S1", "S2"], "cyclotron_id": ["C", "C"], "minutes": [150.0, 60.0]}
+    )
     sit = sites(["S1", "S2"], is_contract=[True, False])
-    r = model(od, zones({"a": 80}), sit, cyclotron_minutes=cyc, install_gbp=500,
-              mobile_gbp_per_day=1000).solve()
+    r = model(
+        od, zones({"a": 80}), sit, cyclotron_minutes=cyc, install_gbp=500, mobile_gbp_per_day=1000
+    ).solve()
     assert r.open_sites == ["S2"]
     s2 = row(r, "S2")
     assert (s2["tracer_source"], s2["tracer_minutes"]) == ("C", 60.0)
@@ -131,21 +155,31 @@ def test_tracer_primary_limit_binds() -> None:
 
 def test_tracer_backup_requirement_binds() -> None:
     od = od_table({("a", "S1"): 10, ("a", "S2"): 50})
-    cyc = pd.DataFrame({"site_id": ["S1", "S1", "S2", "S2"],
-                        "cyclotron_id": ["C1", "C2", "C1", "C2"],
-                        "minutes": [50.0, 300.0, 100.0, 200.0]})
+    cyc = pd.DataFrame(
+        {
+            "site_id": ["S1", "S1", "S2", "S2"],
+            "cyclotron_id": ["C1", "C2", "C1", "C2"],
+            "minutes": [50.0, 300.0, 100.0, 200.0],
+        }
+    )
     sit = sites(["S1", "S2"])
-    free = model(od, zones({"a": 80}), sit, cyclotron_minutes=cyc,
-                 mobile_gbp_per_day=1000).solve()
+    free = model(od, zones({"a": 80}), sit, cyclotron_minutes=cyc, mobile_gbp_per_day=1000).solve()
     assert row(free, "S1")["decision"] != "closed" or row(free, "S2")["decision"] != "closed"
-    locked = model(od, zones({"a": 80}), sit, cyclotron_minutes=cyc, require_backup=True,
-                   mobile_gbp_per_day=1000).solve()
+    locked = model(
+        od,
+        zones({"a": 80}),
+        sit,
+        cyclotron_minutes=cyc,
+        require_backup=True,
+        mobile_gbp_per_day=1000,
+    ).solve()
     assert locked.open_sites == ["S2"]
     s2 = row(locked, "S2")
     assert (s2["backup_source"], s2["backup_minutes"]) == ("C2", 200.0)
     with pytest.raises(InfeasibleError, match="back-up"):
-        model(od, zones({"a": 80}), sit, cyclotron_minutes=cyc, require_backup=True,
-              lock_open=["S1"])
+        model(
+            od, zones({"a": 80}), sit, cyclotron_minutes=cyc, require_backup=True, lock_open=["S1"]
+        )
 
 
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
@@ -153,14 +187,17 @@ def test_cyclotron_capacity_binds(solver: str) -> None:
     # a (100 scans = 1 dose/day) at S1, 0 min from C (factor 1); b (100) at S2, 100 min
     # (factor 2). 2 doses/day: a fully (1) + half of b (0.5 x 2 = 1) -> 50 scans uncovered
     od = od_table({("a", "S1"): 10, ("b", "S2"): 10})
-    cyc = pd.DataFrame({"site_id": ["S1", "S2"], "cyclotron_id": ["C", "C"],
-                        "minutes": [0.0, 100.0]})
+    cyc = pd.DataFrame(
+        {"site_id": ["S1", "S2"], "cyclotron_id": ["C", "C"], "minutes": [0.0, 100.0]}
+    )
     kw = {"cyclotron_minutes": cyc, "mobile_gbp_per_day": 1000}
-    full = model(od, zones({"a": 100, "b": 100}), sites(["S1", "S2"]),
-                 cyclotron_doses_per_day=3, **kw).solve(solver=solver)
+    full = model(
+        od, zones({"a": 100, "b": 100}), sites(["S1", "S2"]), cyclotron_doses_per_day=3, **kw
+    ).solve(solver=solver)
     assert full.totals["uncovered_scans_per_year"] == pytest.approx(0, abs=1e-6)
-    tight = model(od, zones({"a": 100, "b": 100}), sites(["S1", "S2"]),
-                  cyclotron_doses_per_day={"C": 2}, **kw).solve(solver=solver)
+    tight = model(
+        od, zones({"a": 100, "b": 100}), sites(["S1", "S2"]), cyclotron_doses_per_day={"C": 2}, **kw
+    ).solve(solver=solver)
     assert tight.totals["uncovered_scans_per_year"] == pytest.approx(50)
     z = tight.zones.set_index("zone_id")
     assert z.loc["a", "covered"]
@@ -172,16 +209,15 @@ def test_cyclotron_capacity_binds(solver: str) -> None:
 @pytest.mark.parametrize(
     ("fleet", "expected"),
     [
-        ({}, 270),                                        # 3 sites x 3 mobile days
-        ({"mobile_units": 1}, 490),                          # 5 days: one mobile + 2 static
-        ({"mobile_units": 2, "max_sites_per_unit": 1}, 380),    # 2 mobile sites + 1 static
-        ({"mobile_units": 2}, 270),                          # 9 days <= 10
+        ({}, 270),  # 3 sites x 3 mobile days
+        ({"mobile_units": 1}, 490),  # 5 days: one mobile + 2 static
+        ({"mobile_units": 2, "max_sites_per_unit": 1}, 380),  # 2 mobile sites + 1 static
+        ({"mobile_units": 2}, 270),  # 9 days <= 10
     ],
 )
 def test_mobile_fleet_limits_bind(fleet: dict, expected: float) -> None:
     od = od_table({("a", "S1"): 10, ("b", "S2"): 10, ("c", "S3"): 10})
-    r = model(od, zones({"a": 30, "b": 30, "c": 30}), sites(["S1", "S2", "S3"]),
-              **fleet).solve()
+    r = model(od, zones({"a": 30, "b": 30, "c": 30}), sites(["S1", "S2", "S3"]), **fleet).solve()
     assert r.totals["annual_cost_gbp"] == pytest.approx(expected)
     assert r.totals["uncovered_scans_per_year"] == pytest.approx(0, abs=1e-6)
     if "mobile_units" in fleet:
@@ -190,8 +226,9 @@ def test_mobile_fleet_limits_bind(fleet: dict, expected: float) -> None:
 
 def test_objective_drive_time() -> None:
     od = od_table({("a", "S1"): 10, ("a", "S2"): 30, ("b", "S2"): 20, ("b", "S1"): 40})
-    r = model(od, zones({"a": 100, "b": 50}), sites(["S1", "S2"]), objective="drive_time",
-              p_sites=1).solve()
+    r = model(
+        od, zones({"a": 100, "b": 50}), sites(["S1", "S2"]), objective="drive_time", p_sites=1
+    ).solve()
     # S1: 100*10 + 50*40 = 3000; S2: 100*30 + 50*20 = 4000
     assert r.open_sites == ["S1"]
     assert r.stages[0]["objective"] == pytest.approx(3000)
@@ -205,8 +242,9 @@ def test_objective_drive_time() -> None:
 def test_objective_max_coverage(solver: str) -> None:
     od = od_table({("a", "S1"): 10, ("c", "S1"): 20, ("c", "S3"): 5, ("b", "S2"): 10})
     dem = zones({"a": 1, "b": 3, "c": 2.5}, population={"a": 100, "b": 300, "c": 250})
-    r = model(od, dem, sites(["S1", "S2", "S3"]), objective="max_coverage",
-              p_sites=1).solve(solver=solver)
+    r = model(od, dem, sites(["S1", "S2", "S3"]), objective="max_coverage", p_sites=1).solve(
+        solver=solver
+    )
     assert r.open_sites == ["S1"]
     assert r.stages[0]["objective"] == pytest.approx(-350)
     assert r.totals["annual_cost_gbp"] == pytest.approx(30)  # one mobile day covers 3.5 scans
@@ -227,13 +265,20 @@ def test_objective_cover_then_cost_vs_cost() -> None:
     # budget 1500 buys one scanner; mobile not allowed; 2 zones of 100 at separate sites
     od = od_table({("a", "S1"): 10, ("b", "S2"): 10})
     kw = {"capital_budget_gbp": 1500, "max_mobile_days_per_site": 0}
-    lex = model(od, zones({"a": 100, "b": 100}), sites(["S1", "S2"]),
-                objective="cover_then_cost", **kw).solve()
-    assert lex.stages[0]["objective"] == pytest.approx(100)   # uncovered scans
+    lex = model(
+        od, zones({"a": 100, "b": 100}), sites(["S1", "S2"]), objective="cover_then_cost", **kw
+    ).solve()
+    assert lex.stages[0]["objective"] == pytest.approx(100)  # uncovered scans
     assert lex.totals["annual_cost_gbp"] == pytest.approx(200)
     assert lex.totals["uncovered_scans_per_year"] == pytest.approx(100)
-    cheap = model(od, zones({"a": 100, "b": 100}), sites(["S1", "S2"]), objective="cost",
-                  uncovered_penalty_gbp_per_scan=1.0, **kw).solve()
+    cheap = model(
+        od,
+        zones({"a": 100, "b": 100}),
+        sites(["S1", "S2"]),
+        objective="cost",
+        uncovered_penalty_gbp_per_scan=1.0,
+        **kw,
+    ).solve()
     assert cheap.totals["annual_cost_gbp"] == 0  # penalty 100/zone < 200 per scanner
     assert cheap.totals["uncovered_scans_per_year"] == pytest.approx(200)
 
@@ -241,8 +286,9 @@ def test_objective_cover_then_cost_vs_cost() -> None:
 def test_lot_minimum_and_p_sites() -> None:
     od = od_table({("a", "S1"): 10, ("a", "S2"): 10, ("a", "S3"): 10})
     sit = sites(["S1", "S2", "S3"], lot=["N", "N", "S"])
-    r = model(od, zones({"a": 50}), sit, min_sites_per_lot={"S": 1, "N": 1},
-              mobile_gbp_per_day=1000).solve()
+    r = model(
+        od, zones({"a": 50}), sit, min_sites_per_lot={"S": 1, "N": 1}, mobile_gbp_per_day=1000
+    ).solve()
     assert "S3" in r.open_sites
     assert len(r.open_sites) == 2
     assert r.totals["annual_cost_gbp"] == pytest.approx(400)
@@ -270,8 +316,14 @@ def test_contradictory_rules_explained(kw: dict, match: str) -> None:
 def test_infeasible_in_solver_explained(solver: str) -> None:
     # two sites required in lot N but the budget buys one scanner and mobile is off
     od = od_table({("a", "S1"): 10, ("a", "S2"): 10})
-    m = model(od, zones({"a": 10}), sites(["S1", "S2"], lot=["N", "N"]),
-              min_sites_per_lot={"N": 2}, capital_budget_gbp=1000, max_mobile_days_per_site=0)
+    m = model(
+        od,
+        zones({"a": 10}),
+        sites(["S1", "S2"], lot=["N", "N"]),
+        min_sites_per_lot={"N": 2},
+        capital_budget_gbp=1000,
+        max_mobile_days_per_site=0,
+    )
     with pytest.raises(InfeasibleError, match="capital budget") as err:
         m.solve(solver=solver)
     assert err.value.status in {"Infeasible", "infeasible"}
@@ -336,13 +388,15 @@ def _random_instance(seed: int, n_zones: int, n_sites: int):
     rng = np.random.default_rng(seed)
     minutes = rng.uniform(5, 90, size=(n_zones, n_sites)).round()
     # duplicate some rows' reachable sets so merging has something to do
-    minutes[n_zones // 2:] = minutes[: n_zones - n_zones // 2] + rng.uniform(
-        0, 1, size=(n_zones - n_zones // 2, n_sites)).round(1)
+    minutes[n_zones // 2 :] = minutes[: n_zones - n_zones // 2] + rng.uniform(
+        0, 1, size=(n_zones - n_zones // 2, n_sites)
+    ).round(1)
     zs = [f"z{i}" for i in range(n_zones)]
     ss = [f"S{j}" for j in range(n_sites)]
-    od = pd.DataFrame([(zs[i], ss[j], minutes[i, j]) for i in range(n_zones)
-                       for j in range(n_sites)],
-                      columns=["origin_id", "destination_id", "minutes"])
+    od = pd.DataFrame(
+        [(zs[i], ss[j], minutes[i, j]) for i in range(n_zones) for j in range(n_sites)],
+        columns=["origin_id", "destination_id", "minutes"],
+    )
     dem = zones({z: float(v) for z, v in zip(zs, rng.integers(5, 80, n_zones), strict=False)})
     sit = sites(ss, is_contract=list(rng.random(n_sites) < 0.5))
     return od, dem, sit
@@ -365,23 +419,28 @@ def test_merging_is_exact_and_solvers_agree(seed: int, n_zones: int, n_sites: in
     assert a.objective_value == pytest.approx(b.objective_value, rel=1e-6)
     assert a.objective_value == pytest.approx(c.objective_value, rel=1e-6)
     assert a.totals["uncovered_scans_per_year"] == pytest.approx(
-        b.totals["uncovered_scans_per_year"], abs=1e-6)
+        b.totals["uncovered_scans_per_year"], abs=1e-6
+    )
     # every zone's assigned scans add up to what sites report
     assert a.sites["assigned_scans_per_year"].sum() == pytest.approx(
-        a.totals["assigned_scans_per_year"])
+        a.totals["assigned_scans_per_year"]
+    )
 
 
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
 def test_hard_coverage_with_infinite_penalty(solver: str) -> None:
     od = od_table({("a", "S1"): 20, ("far", "S1"): 90})
-    r = model(od, zones({"a": 150, "far": 5}), sites(["S1"]),
-              uncovered_penalty_gbp_per_scan=float("inf")).solve(solver=solver)
+    r = model(
+        od, zones({"a": 150, "far": 5}), sites(["S1"]), uncovered_penalty_gbp_per_scan=float("inf")
+    ).solve(solver=solver)
     assert r.totals["annual_cost_gbp"] == pytest.approx(350)
     assert r.zones.set_index("zone_id").loc["far", "uncovered_reason"] == (
-        "no candidate within 60 minutes")
+        "no candidate within 60 minutes"
+    )
     # 1000 scans cannot be served by 2 scanners + 5 mobile days: explained, not crashed
-    m = model(od, zones({"a": 1000, "far": 5}), sites(["S1"]),
-              uncovered_penalty_gbp_per_scan=float("inf"))
+    m = model(
+        od, zones({"a": 1000, "far": 5}), sites(["S1"]), uncovered_penalty_gbp_per_scan=float("inf")
+    )
     with pytest.raises(InfeasibleError, match="infeasible"):
         m.solve(solver=solver)
 

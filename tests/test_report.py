@@ -30,9 +30,19 @@ def written(result, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
 def test_folder_has_every_output(written: dict[str, Path]) -> None:
     folder = written["report"].parent
     names = {p.name for p in folder.iterdir()}
-    assert names == {"report.html", "map.html", "summary.csv", "sites.csv", "zones.csv",
-                     "coverage.csv", "cyclotrons.csv", "results.xlsx", "results.gpkg",
-                     "scenario.resolved.yaml", report.MARKER}
+    assert names == {
+        "report.html",
+        "map.html",
+        "summary.csv",
+        "sites.csv",
+        "zones.csv",
+        "coverage.csv",
+        "cyclotrons.csv",
+        "results.xlsx",
+        "results.gpkg",
+        "scenario.resolved.yaml",
+        report.MARKER,
+    }
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".rutland.")]
 
 
@@ -49,8 +59,13 @@ def test_report_shows_the_headline_numbers(result, written: dict[str, Path]) -> 
     assert "sites open" in html
     assert "static scanners" in html
     assert "mobile days per week" in html
-    for section in ("Coverage by drive time", "Sites", "Turnaround", "Tracer supply (18F)",
-                    "Uncovered zones"):
+    for section in (
+        "Coverage by drive time",
+        "Sites",
+        "Turnaround",
+        "Tracer supply (18F)",
+        "Uncovered zones",
+    ):
         assert f">{section}</h2>" in html
     for name in result.sites.loc[result.sites["open"], "name"]:
         assert name in html
@@ -61,10 +76,11 @@ def test_report_is_self_contained_with_attributions(written: dict[str, Path]) ->
     assert not re.search(r"""(src|href)=["']https?://""", html)
     assert "<link" not in html
     assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html)) == 3
-    for text in ("© OpenStreetMap contributors, ODbL",
-                 "Contains public sector information licensed under the Open Government "
-                 "Licence v3.0",
-                 "Contains OS data © Crown copyright and database right 2024"):
+    for text in (
+        "© OpenStreetMap contributors, ODbL",
+        "Contains public sector information licensed under the Open Government Licence v3.0",
+        "Contains OS data © Crown copyright and database right 2024",
+    ):
         assert text in html.split("<footer>")[1]
 
 
@@ -112,8 +128,9 @@ def test_refuses_a_folder_not_written_by_netplan(result, tmp_path: Path) -> None
     assert paths["sites"].is_file()
 
 
-def test_failure_midway_leaves_the_old_folder_whole(result, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_midway_leaves_the_old_folder_whole(
+    result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "out"
     first = result.to_folder(target)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
@@ -144,9 +161,12 @@ def test_atomic_folder_replaces_a_netplan_folder(tmp_path: Path) -> None:
 def _variant(result, name: str, cost_factor: float):
     other = copy.copy(result)
     other.scenario = result.scenario.with_overrides({"name": name})
-    other.totals = dict(result.totals, scenario=name,
-                        annual_cost_gbp=result.totals["annual_cost_gbp"] * cost_factor,
-                        cost_per_scan_gbp=result.totals["cost_per_scan_gbp"] * cost_factor)
+    other.totals = dict(
+        result.totals,
+        scenario=name,
+        annual_cost_gbp=result.totals["annual_cost_gbp"] * cost_factor,
+        cost_per_scan_gbp=result.totals["cost_per_scan_gbp"] * cost_factor,
+    )
     return other
 
 
@@ -169,5 +189,4 @@ def test_comparison_report(result, tmp_path: Path) -> None:
     assert "−20.0 %" in html or "-20.0 %" in html
     assert html.count('src="data:image/png;base64,') == 2
     assert (tmp_path / "cmp" / "cheaper" / "report.html").is_file()
-    assert pd.read_csv(paths["comparison_csv"])["scenario"].tolist() == ["rutland_small",
-                                                                        "cheaper"]
+    assert pd.read_csv(paths["comparison_csv"])["scenario"].tolist() == ["rutland_small", "cheaper"]

@@ -54,8 +54,11 @@ def test_shipped_variants_override_the_base() -> None:
     ("doc", "expected"),
     [
         ({"drive_minute": 45}, r"unknown key 'drive_minute'; did you mean 'drive_minutes'\?"),
-        ({"fleet": {"mobile_unit": 3}}, r"unknown key 'fleet.mobile_unit'; did you mean "
-                                        r"'mobile_units'\?"),
+        (
+            {"fleet": {"mobile_unit": 3}},
+            r"unknown key 'fleet.mobile_unit'; did you mean "
+            r"'mobile_units'\?",
+        ),
         ({"solver": {"nmae": "highs"}}, r"'solver.nmae'; did you mean 'name'\?"),
         ({"drive_minutes": "sixty"}, r"drive_minutes: Input should be a valid number.*'sixty'"),
         ({"drive_minutes": -5}, r"drive_minutes: Input should be greater than 0"),
@@ -63,12 +66,15 @@ def test_shipped_variants_override_the_base() -> None:
         ({"objective": "cheapest"}, r"objective: Input should be 'cost', 'drive_time'"),
         ({"solver": {"name": "gurobi"}}, r"solver.name: Input should be 'highs' or 'cbc'"),
         ({"sites": {"lock_open": "RTD01"}}, r"sites.lock_open: Input should be a valid list"),
-        ({"cyclotrons": {"primary_minutes": 200, "backup_minutes": 100}},
-         r"backup_minutes \(100\) must be >= cyclotrons.primary_minutes"),
+        (
+            {"cyclotrons": {"primary_minutes": 200, "backup_minutes": 100}},
+            r"backup_minutes \(100\) must be >= cyclotrons.primary_minutes",
+        ),
     ],
 )
-def test_bad_scenarios_are_explained_with_file_and_key(tmp_path: Path, doc: dict,
-                                                       expected: str) -> None:
+def test_bad_scenarios_are_explained_with_file_and_key(
+    tmp_path: Path, doc: dict, expected: str
+) -> None:
     path = _write(tmp_path, "bad.yaml", doc)
     with pytest.raises(ScenarioError, match=expected) as info:
         Scenario.from_yaml(path)
@@ -94,13 +100,22 @@ def test_unreadable_files(tmp_path: Path) -> None:
 
 
 def test_extends_deep_merges_and_names_the_right_file(tmp_path: Path) -> None:
-    _write(tmp_path, "base.yaml", {"name": "base", "fleet": {"mobile_units": 7,
-                                                             "max_sites_per_unit": 2},
-                                   "drive_minutes": 50})
+    _write(
+        tmp_path,
+        "base.yaml",
+        {
+            "name": "base",
+            "fleet": {"mobile_units": 7, "max_sites_per_unit": 2},
+            "drive_minutes": 50,
+        },
+    )
     sub = tmp_path / "sub"
     sub.mkdir()
-    child = _write(sub, "child.yaml", {"extends": "../base.yaml", "name": "child",
-                                       "fleet": {"mobile_units": 3}})
+    child = _write(
+        sub,
+        "child.yaml",
+        {"extends": "../base.yaml", "name": "child", "fleet": {"mobile_units": 3}},
+    )
     s = Scenario.from_yaml(child)
     assert (s.name, s.drive_minutes) == ("child", 50)
     assert (s.fleet.mobile_units, s.fleet.max_sites_per_unit) == (3, 2)  # merged, not replaced
@@ -122,8 +137,9 @@ def test_extends_cycle_and_missing_base(tmp_path: Path) -> None:
 
 def test_with_overrides() -> None:
     s = Scenario(name="x")
-    t = s.with_overrides({"drive_minutes": 45, "fleet.mobile_units": 0,
-                          "costs": {"mobile_gbp_per_day": 1.0}})
+    t = s.with_overrides(
+        {"drive_minutes": 45, "fleet.mobile_units": 0, "costs": {"mobile_gbp_per_day": 1.0}}
+    )
     assert (t.drive_minutes, t.fleet.mobile_units, t.costs.mobile_gbp_per_day) == (45, 0, 1.0)
     assert t.costs.static_install_gbp == s.costs.static_install_gbp  # merged
     assert s.drive_minutes == 60  # the original is unchanged
@@ -150,8 +166,11 @@ def test_sweep_variants() -> None:
     assert parse_set("fleet.mobile_units=0, 4") == ("fleet.mobile_units", [0, 4])
     variants = sweep_variants(Scenario(name="e"), ["drive_minutes=45,60", "fleet.mobile_units=0,4"])
     assert [v.name for v in variants] == [
-        "e-drive_minutes=45-mobile_units=0", "e-drive_minutes=45-mobile_units=4",
-        "e-drive_minutes=60-mobile_units=0", "e-drive_minutes=60-mobile_units=4"]
+        "e-drive_minutes=45-mobile_units=0",
+        "e-drive_minutes=45-mobile_units=4",
+        "e-drive_minutes=60-mobile_units=0",
+        "e-drive_minutes=60-mobile_units=4",
+    ]
     assert [v.drive_minutes for v in variants] == [45, 45, 60, 60]
     with pytest.raises(ScenarioError, match="KEY=V1,V2"):
         parse_set("drive_minutes")
@@ -181,16 +200,19 @@ def test_small_run_figures_are_consistent(small_result) -> None:
     # capacity covers the assigned demand under the utilisation ceiling
     open_sites = r.sites[r.sites["open"]]
     assert t["sites_open"] == len(open_sites) >= 1
-    assert (open_sites["assigned_scans_per_year"]
-            <= 0.85 * open_sites["capacity_scans_per_year"] + 1e-6).all()
+    assert (
+        open_sites["assigned_scans_per_year"] <= 0.85 * open_sites["capacity_scans_per_year"] + 1e-6
+    ).all()
     assert t["demand_scans_per_year"] == pytest.approx(zones["scans_per_year"].sum(), abs=0.1)
     assert t["cost_per_scan_gbp"] == pytest.approx(
-        t["annual_cost_gbp"] / t["assigned_scans_per_year"], rel=1e-3)
+        t["annual_cost_gbp"] / t["assigned_scans_per_year"], rel=1e-3
+    )
     # tracer: the only cyclotron supplies every open site
     cyc = r.cyclotrons.set_index("cyclotron_id")
     assert cyc.loc["oakham_cyc", "sites_primary"] == len(open_sites)
     assert cyc.loc["oakham_cyc", "doses_per_day"] == pytest.approx(
-        open_sites["assigned_scans_per_year"].sum() / r.scenario.scanners.working_days_per_year)
+        open_sites["assigned_scans_per_year"].sum() / r.scenario.scanners.working_days_per_year
+    )
     # coverage table: England row equals the headline
     row = r.coverage.set_index("level").loc["all"]
     assert row["within_30_min"] == t["population_within_30_min"]
@@ -201,8 +223,11 @@ def test_small_run_figures_are_consistent(small_result) -> None:
 
 
 def test_unknown_site_id_is_named_with_file_and_key(tmp_path: Path) -> None:
-    path = _write(tmp_path, "bad_site.yaml", {"extends": str(SMALL), "name": "bad",
-                                              "sites": {"lock_open": ["OAKHAMM", "ZZZ99"]}})
+    path = _write(
+        tmp_path,
+        "bad_site.yaml",
+        {"extends": str(SMALL), "name": "bad", "sites": {"lock_open": ["OAKHAMM", "ZZZ99"]}},
+    )
     with pytest.raises(ScenarioError) as info:
         Scenario.from_yaml(path).run()
     text = str(info.value)
@@ -213,8 +238,11 @@ def test_unknown_site_id_is_named_with_file_and_key(tmp_path: Path) -> None:
 
 
 def test_infeasible_standard_is_explained(tmp_path: Path) -> None:
-    path = _write(tmp_path, "strict.yaml", {"extends": str(SMALL), "name": "strict",
-                                            "drive_minutes": 2, "allow_uncovered": False})
+    path = _write(
+        tmp_path,
+        "strict.yaml",
+        {"extends": str(SMALL), "name": "strict", "drive_minutes": 2, "allow_uncovered": False},
+    )
     with pytest.raises(InfeasibleError, match=r"drive_minutes = 2 cannot be met: .* zone\(s\)"):
         Scenario.from_yaml(path).run()
 

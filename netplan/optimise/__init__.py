@@ -20,6 +20,14 @@ from .result import PlacementResult as PlacementResult
 from .result import Solution as Solution
 
 __all__ = [
-    "LSCP", "MCLP", "OBJECTIVES", "OPTIMAL_GAP", "PCenter", "PMedian", "PlacementModel",
-    "PlacementResult", "Solution", "Status",
+    "LSCP",
+    "MCLP",
+    "OBJECTIVES",
+    "OPTIMAL_GAP",
+    "PCenter",
+    "PMedian",
+    "PlacementModel",
+    "PlacementResult",
+    "Solution",
+    "Status",
 ]

@@ -198,7 +198,12 @@ def solve_pulp(
         status = Status.ERROR
     logger.info(
         "%s: %s with %s in %.2f s (objective %s, gap %s)",
-        prob.name, status, name, runtime_s, objective, gap,
+        prob.name,
+        status,
+        name,
+        runtime_s,
+        objective,
+        gap,
     )
     return SolveInfo(status, objective, gap, runtime_s, solver_status)
 

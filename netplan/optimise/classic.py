@@ -315,7 +315,11 @@ class LSCP(_ClassicModel):
             cols = np.flatnonzero(a[i])
             prob += pulp.lpSum(y[j] for j in cols) >= 1, safe_name("cover", i, did)
         return self._solution(
-            prob, y, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
+            prob,
+            y,
+            solver=solver,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
             hint="Add candidate sites or raise max_cost.",
         )
 
@@ -389,8 +393,13 @@ class MCLP(_ClassicModel):
             return float((w * assignment["covered"].to_numpy()).sum())
 
         return self._solution(
-            prob, y, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
-            hint="Check p and the candidate sites.", objective=covered_weight,
+            prob,
+            y,
+            solver=solver,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            hint="Check p and the candidate sites.",
+            objective=covered_weight,
         )
 
 
@@ -477,8 +486,13 @@ class PMedian(_AssignmentModel):
             return float((w * assignment["cost"].to_numpy()).sum())
 
         return self._solution(
-            prob, y, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
-            hint="Check p and the cost matrix.", objective=total,
+            prob,
+            y,
+            solver=solver,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            hint="Check p and the cost matrix.",
+            objective=total,
         )
 
 
@@ -535,8 +549,13 @@ class PCenter(_AssignmentModel):
             return float(assignment["cost"].max())
 
         return self._solution(
-            prob, y, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
-            hint="Check p and the cost matrix.", objective=largest,
+            prob,
+            y,
+            solver=solver,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            hint="Check p and the cost matrix.",
+            objective=largest,
         )
 
 

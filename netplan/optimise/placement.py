@@ -67,9 +67,14 @@ class _Matrix:
         """Return a copy with one more dense row (used by the lexicographic stages)."""
         row = sp.csr_matrix(coefs.reshape(1, -1))
         return _Matrix(
-            self.cost, self.lower, self.upper, self.integer,
+            self.cost,
+            self.lower,
+            self.upper,
+            self.integer,
             sp.vstack([self.A, row], format="csr"),
-            np.append(self.row_lower, lo), np.append(self.row_upper, hi), self.names,
+            np.append(self.row_lower, lo),
+            np.append(self.row_upper, hi),
+            self.names,
         )
 
 
@@ -84,8 +89,15 @@ class _Rows:
         self.hi: list[np.ndarray] = []
         self.n = 0
 
-    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-            lo: np.ndarray | float, hi: np.ndarray | float, count: int) -> None:
+    def add(
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        lo: np.ndarray | float,
+        hi: np.ndarray | float,
+        count: int,
+    ) -> None:
         """Add ``count`` rows; ``rows`` are local (0..count-1)."""
         if count == 0:
             return
@@ -339,30 +351,31 @@ class PlacementModel:
 
         self.drive_minutes = pick(drive_minutes, "service.drive_standard_minutes")
         self.static_scans_per_day = pick(static_scans_per_day, "scanners.static_scans_per_day")
-        self.working_days_per_year = pick(
-            working_days_per_year, "scanners.working_days_per_year")
+        self.working_days_per_year = pick(working_days_per_year, "scanners.working_days_per_year")
         self.mobile_scans_per_day = pick(mobile_scans_per_day, "scanners.mobile_scans_per_day")
-        self.mobile_weeks_per_year = pick(
-            mobile_weeks_per_year, "scanners.mobile_weeks_per_year")
+        self.mobile_weeks_per_year = pick(mobile_weeks_per_year, "scanners.mobile_weeks_per_year")
         self.target_utilisation = pick(target_utilisation, "scanners.target_utilisation")
-        self.max_static_per_site = int(pick(
-            max_static_per_site, "scanners.max_static_scanners_per_site"))
-        self.max_mobile_days_per_site = int(pick(
-            max_mobile_days_per_site, "scanners.mobile_max_visit_days_per_week"))
-        self.mobile_days_per_unit = int(pick(
-            mobile_days_per_unit, "scanners.mobile_days_per_week"))
+        self.max_static_per_site = int(
+            pick(max_static_per_site, "scanners.max_static_scanners_per_site")
+        )
+        self.max_mobile_days_per_site = int(
+            pick(max_mobile_days_per_site, "scanners.mobile_max_visit_days_per_week")
+        )
+        self.mobile_days_per_unit = int(pick(mobile_days_per_unit, "scanners.mobile_days_per_week"))
         self.static_capital_gbp = pick(static_capital_gbp, "costs.static_scanner_capital_gbp")
         self.install_gbp = pick(install_gbp, "costs.static_install_gbp")
-        self.contract_install_gbp = pick(
-            contract_install_gbp, "costs.existing_site_install_gbp")
+        self.contract_install_gbp = pick(contract_install_gbp, "costs.existing_site_install_gbp")
         self.annualisation_years = pick(annualisation_years, "costs.annualisation_years")
         self.static_running_gbp_per_year = pick(
-            static_running_gbp_per_year, "costs.static_running_gbp_per_year")
+            static_running_gbp_per_year, "costs.static_running_gbp_per_year"
+        )
         self.mobile_gbp_per_day = pick(mobile_gbp_per_day, "costs.mobile_gbp_per_day")
         self.tracer_primary_minutes = pick(
-            tracer_primary_minutes, "tracer.max_delivery_minutes_primary")
+            tracer_primary_minutes, "tracer.max_delivery_minutes_primary"
+        )
         self.tracer_backup_minutes = pick(
-            tracer_backup_minutes, "tracer.max_delivery_minutes_backup")
+            tracer_backup_minutes, "tracer.max_delivery_minutes_backup"
+        )
         self.require_backup = bool(require_backup)
         self.mobile_units = None if mobile_units is None else int(mobile_units)
         self.max_sites_per_unit = None if max_sites_per_unit is None else int(max_sites_per_unit)
@@ -396,8 +409,13 @@ class PlacementModel:
         logger.info(
             "placement model: %d zones (%d groups) x %d sites, %d pairs, %d cols, %d rows, "
             "built in %.2f s",
-            self.n_zones, self.n_groups, self.n_sites, self.n_group_pairs,
-            len(self.matrix.cost), self.matrix.A.shape[0], self.build_time_s,
+            self.n_zones,
+            self.n_groups,
+            self.n_sites,
+            self.n_group_pairs,
+            len(self.matrix.cost),
+            self.matrix.A.shape[0],
+            self.build_time_s,
         )
 
     @classmethod
@@ -431,26 +449,45 @@ class PlacementModel:
         if not 0 <= self.max_mobile_days_per_site <= 5:
             msg = f"max_mobile_days_per_site must be 0..5, got {self.max_mobile_days_per_site}"
             raise ValidationError(msg)
-        for name in ("static_scans_per_day", "mobile_scans_per_day", "static_capital_gbp",
-                     "install_gbp", "contract_install_gbp", "static_running_gbp_per_year",
-                     "mobile_gbp_per_day"):
+        for name in (
+            "static_scans_per_day",
+            "mobile_scans_per_day",
+            "static_capital_gbp",
+            "install_gbp",
+            "contract_install_gbp",
+            "static_running_gbp_per_year",
+            "mobile_gbp_per_day",
+        ):
             if getattr(self, name) < 0:
                 msg = f"{name} must be >= 0, got {getattr(self, name)}"
                 raise ValidationError(msg)
 
-    def _read_sites(self, sites: pd.DataFrame, lock_open: Any, lock_static: Any,
-                    forbid: Any, min_sites_per_lot: Mapping[Any, int] | None) -> None:
+    def _read_sites(
+        self,
+        sites: pd.DataFrame,
+        lock_open: Any,
+        lock_static: Any,
+        forbid: Any,
+        min_sites_per_lot: Mapping[Any, int] | None,
+    ) -> None:
         check_unique(sites, "id", source="sites")
         self.site_ids = np.asarray(sites["id"].to_numpy(), dtype=object)
         self.n_sites = len(self.site_ids)
         self._site_pos = {sid: k for k, sid in enumerate(self.site_ids)}
         n = self.n_sites
-        self.site_name = (sites["name"].astype(str).to_numpy() if "name" in sites
-                          else self.site_ids.astype(str))
-        self.site_lot = sites["lot"].to_numpy(dtype=object) if "lot" in sites else np.full(
-            n, None, dtype=object)
-        contract = (sites["is_contract"].fillna(False).astype(bool).to_numpy()
-                    if "is_contract" in sites else np.zeros(n, bool))
+        self.site_name = (
+            sites["name"].astype(str).to_numpy() if "name" in sites else self.site_ids.astype(str)
+        )
+        self.site_lot = (
+            sites["lot"].to_numpy(dtype=object)
+            if "lot" in sites
+            else np.full(n, None, dtype=object)
+        )
+        contract = (
+            sites["is_contract"].fillna(False).astype(bool).to_numpy()
+            if "is_contract" in sites
+            else np.zeros(n, bool)
+        )
         smax = np.full(n, self.max_static_per_site, dtype=float)
         if "max_static_scanners" in sites:
             col = pd.to_numeric(sites["max_static_scanners"], errors="coerce").to_numpy()
@@ -498,16 +535,21 @@ class PlacementModel:
             raise ValidationError(msg)
         self.d = d
         if "population" in demand:
-            self.pop = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy(
-                dtype=float)
+            self.pop = (
+                pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy(dtype=float)
+            )
         else:
             self.pop = d.copy()
-        self.zone_lot = (demand["lot"].to_numpy(dtype=object) if "lot" in demand
-                         else np.full(self.n_zones, None, dtype=object))
+        self.zone_lot = (
+            demand["lot"].to_numpy(dtype=object)
+            if "lot" in demand
+            else np.full(self.n_zones, None, dtype=object)
+        )
         self._zone_pos = pd.Index(self.zone_ids)
 
-    def _read_tracer(self, cyc: pd.DataFrame | None,
-                     capacity: Mapping[Any, float] | float | None) -> None:
+    def _read_tracer(
+        self, cyc: pd.DataFrame | None, capacity: Mapping[Any, float] | float | None
+    ) -> None:
         n = self.n_sites
         self.tracer_ok = np.ones(n, bool)
         self.tracer_source = np.full(n, None, dtype=object)
@@ -534,19 +576,23 @@ class PlacementModel:
             if len(within):
                 self.tracer_source[pos] = within["cyclotron_id"].iloc[0]
                 self.tracer_minutes[pos] = within["minutes"].iloc[0]
-            others = grp[(grp["cyclotron_id"] != self.tracer_source[pos])
-                         & (grp["minutes"] <= self.tracer_backup_minutes + _EPS)]
+            others = grp[
+                (grp["cyclotron_id"] != self.tracer_source[pos])
+                & (grp["minutes"] <= self.tracer_backup_minutes + _EPS)
+            ]
             if len(others):
                 self.backup_source[pos] = others["cyclotron_id"].iloc[0]
                 self.backup_minutes[pos] = others["minutes"].iloc[0]
         no_primary = pd.isna(self.tracer_minutes)
         self.tracer_reason[no_primary] = (
-            f"no cyclotron within {self.tracer_primary_minutes:g} delivery minutes")
+            f"no cyclotron within {self.tracer_primary_minutes:g} delivery minutes"
+        )
         self.tracer_ok &= ~no_primary
         if self.require_backup:
             no_backup = ~no_primary & pd.isna(self.backup_minutes)
             self.tracer_reason[no_backup] = (
-                f"no back-up cyclotron within {self.tracer_backup_minutes:g} delivery minutes")
+                f"no back-up cyclotron within {self.tracer_backup_minutes:g} delivery minutes"
+            )
             self.tracer_ok &= ~no_backup
         if capacity is not None:
             cyc_ids = table["cyclotron_id"].unique()
@@ -559,8 +605,9 @@ class PlacementModel:
             else:
                 self.cyc_capacity = {c: float(capacity) for c in cyc_ids}
             flows = table[table["minutes"] <= self.tracer_primary_minutes + _EPS].copy()
-            flows["factor"] = np.asarray(self._decay_factor(flows["minutes"].to_numpy()),
-                                         dtype=float)
+            flows["factor"] = np.asarray(
+                self._decay_factor(flows["minutes"].to_numpy()), dtype=float
+            )
             self.cyc_pairs = flows.reset_index(drop=True)
 
     def _check_rules(self) -> None:
@@ -580,13 +627,16 @@ class PlacementModel:
                 problems.append(f"site {sid!r} is locked but allows no service")
         for pos in self.lock_static.tolist():
             if self.smax[pos] < 1:
-                problems.append(f"site {self.site_ids[pos]!r} is locked static but allows "
-                                "no static scanner")
+                problems.append(
+                    f"site {self.site_ids[pos]!r} is locked static but allows no static scanner"
+                )
         n_avail = int(available.sum())
         if self.p_sites is not None:
             if self.p_sites > n_avail:
-                problems.append(f"p_sites={self.p_sites} but only {n_avail} of {n} sites are "
-                                "available (not forbidden, with tracer supply)")
+                problems.append(
+                    f"p_sites={self.p_sites} but only {n_avail} of {n} sites are "
+                    "available (not forbidden, with tracer supply)"
+                )
             locked = len(set(self.lock_open.tolist()) | set(self.lock_static.tolist()))
             if locked > self.p_sites:
                 problems.append(f"{locked} sites are locked open but p_sites={self.p_sites}")
@@ -595,16 +645,22 @@ class PlacementModel:
             if need > have:
                 problems.append(f"lot {lot!r} needs {need} sites but only {have} are available")
         if self.capital_budget_gbp is not None and len(self.lock_static):
-            need = float(sum(self.static_capital_gbp + self.install_site_gbp[p]
-                             for p in self.lock_static))
+            need = float(
+                sum(self.static_capital_gbp + self.install_site_gbp[p] for p in self.lock_static)
+            )
             if need > self.capital_budget_gbp + _EPS:
-                problems.append(f"the locked static sites need £{need:,.0f} of capital but the "
-                                f"budget is £{self.capital_budget_gbp:,.0f}")
+                problems.append(
+                    f"the locked static sites need £{need:,.0f} of capital but the "
+                    f"budget is £{self.capital_budget_gbp:,.0f}"
+                )
         if self.max_sites_per_unit is not None and self.max_sites_per_unit < 0:
             problems.append("max_sites_per_unit must be >= 0")
         if problems:
-            msg = ("placement model is infeasible before solving: " + "; ".join(problems)
-                   + ". Relax the rules (locks, forbids, p_sites, lot minimums, budget).")
+            msg = (
+                "placement model is infeasible before solving: "
+                + "; ".join(problems)
+                + ". Relax the rules (locks, forbids, p_sites, lot minimums, budget)."
+            )
             raise InfeasibleError(msg, _INFEASIBLE)
 
     def _read_pairs(self, od: pd.DataFrame) -> None:
@@ -634,10 +690,10 @@ class PlacementModel:
         reason = np.full(self.n_zones, "", dtype=object)
         std = f"{self.drive_minutes:g} minutes"
         reason[~any_within] = f"no candidate within {std}"
-        reason[any_within & ~any_tracer & ~has] = (
-            f"no candidate within {std} has tracer supply")
+        reason[any_within & ~any_tracer & ~has] = f"no candidate within {std} has tracer supply"
         reason[any_within & any_tracer & ~has] = (
-            f"candidates within {std} are forbidden or allow no service")
+            f"candidates within {std} are forbidden or allow no service"
+        )
         self.zone_reason = reason
         self.coverable = has
 
@@ -657,7 +713,8 @@ class PlacementModel:
                 raise ValidationError(msg)
             return float(value)
         dearest = max(
-            self.static_capital_gbp / self.annualisation_years + self.static_running_gbp_per_year
+            self.static_capital_gbp / self.annualisation_years
+            + self.static_running_gbp_per_year
             + float(np.max(self.install_site_gbp, initial=0.0)) / self.annualisation_years,
             self.mobile_gbp_per_day * self.mobile_weeks_per_year,
             1.0,
@@ -675,8 +732,10 @@ class PlacementModel:
         reason = ""
         can = True
         if self.objective == "drive_time":
-            reason = ("drive_time weights each zone-site pair by its own minutes, so only "
-                      "zones with identical sites and times are merged")
+            reason = (
+                "drive_time weights each zone-site pair by its own minutes, so only "
+                "zones with identical sites and times are merged"
+            )
         if self.objective == "max_coverage":
             ratio = np.divide(self.pop, self.d, out=np.full(nz, np.nan), where=self.d > 0)
             can = "pending-ratio"  # checked after keys are known
@@ -704,12 +763,17 @@ class PlacementModel:
         group = keys.groupby(["n", "k1", "k2", "k3"], sort=False).ngroup().to_numpy()
         group = self._verify_groups(group)
         if can == "pending-ratio":
-            g_ok = pd.Series(ratio).groupby(group).agg(lambda s: np.allclose(s, s.iloc[0],
-                                                                              equal_nan=True))
+            g_ok = (
+                pd.Series(ratio)
+                .groupby(group)
+                .agg(lambda s: np.allclose(s, s.iloc[0], equal_nan=True))
+            )
             if not bool(g_ok.all()):
-                why = ("max_coverage weights zones by population but capacity by demand, and "
-                       "population/demand differs between zones with the same sites, so "
-                       "merging would not be exact")
+                why = (
+                    "max_coverage weights zones by population but capacity by demand, and "
+                    "population/demand differs between zones with the same sites, so "
+                    "merging would not be exact"
+                )
                 if merge is True:
                     msg = f"merge_zones=True is not exact here: {why}"
                     raise ValidationError(msg)
@@ -757,7 +821,8 @@ class PlacementModel:
         np.cumsum(counts, out=gstart[1:])
         self.gstart = gstart[:-1]
         idx = np.repeat(self._zstart[rep], counts) + (
-            np.arange(gstart[-1]) - np.repeat(gstart[:-1], counts))
+            np.arange(gstart[-1]) - np.repeat(gstart[:-1], counts)
+        )
         self.gp_group = np.repeat(np.arange(ng), counts)
         self.gp_site = self.ps[idx]
         self.gp_minutes = self.pt[idx]
@@ -792,8 +857,13 @@ class PlacementModel:
         if self.n_group_pairs:
             lots = pd.Series(glot, dtype=object)
             full = np.arange(self.n_groups)
-            one_lot = (lots.groupby(self.gp_group).nunique(dropna=False)
-                       .reindex(full, fill_value=0).to_numpy() == 1)
+            one_lot = (
+                lots.groupby(self.gp_group)
+                .nunique(dropna=False)
+                .reindex(full, fill_value=0)
+                .to_numpy()
+                == 1
+            )
             lot_of = lots.groupby(self.gp_group).first().reindex(full).to_numpy()
             for lot in pd.unique(self.site_lot):
                 if lot is None or (isinstance(lot, float) and math.isnan(lot)):
@@ -848,16 +918,27 @@ class PlacementModel:
         lower[off["s"] + self.lock_static] = 1
         upper[u0:q0] = 1.0
         upper[q0:] = np.inf
-        names = ([f"{b}_{j}" for b in _SITE_BLOCKS for j in range(n)]
-                 + [f"x_{g}_{j}" for g, j in zip(self.gp_group.tolist(),
-                                                 self.gp_site.tolist(), strict=True)]
-                 + [f"u_{g}" for g in range(G)] + [f"q_{k}" for k in range(nq)])
+        names = (
+            [f"{b}_{j}" for b in _SITE_BLOCKS for j in range(n)]
+            + [
+                f"x_{g}_{j}"
+                for g, j in zip(self.gp_group.tolist(), self.gp_site.tolist(), strict=True)
+            ]
+            + [f"u_{g}" for g in range(G)]
+            + [f"q_{k}" for k in range(nq)]
+        )
 
         rows = _Rows()
         xc = x0 + np.arange(P)
         # coverage: sum_j x_gj + u_g = 1
-        rows.add(np.concatenate([self.gp_group, np.arange(G)]),
-                 np.concatenate([xc, u0 + np.arange(G)]), np.ones(P + G), 1.0, 1.0, G)
+        rows.add(
+            np.concatenate([self.gp_group, np.arange(G)]),
+            np.concatenate([xc, u0 + np.arange(G)]),
+            np.ones(P + G),
+            1.0,
+            1.0,
+            G,
+        )
         # covering cuts: sum_{j in N_g} y_j + u_g >= 1. Implied by coverage + capacity in
         # integers (serving g at j needs capacity, hence y_j = 1) but not in the LP
         # relaxation, where a sliver of a scanner can serve a zone. They tighten the bound
@@ -868,69 +949,131 @@ class PlacementModel:
             gid = np.flatnonzero(served)
             local = np.full(G, -1)
             local[gid] = np.arange(len(gid))
-            rows.add(np.concatenate([local[self.gp_group[kg]], np.arange(len(gid))]),
-                     np.concatenate([off["y"] + self.gp_site[kg], u0 + gid]),
-                     np.ones(len(kg) + len(gid)), 1.0, np.inf, len(gid))
+            rows.add(
+                np.concatenate([local[self.gp_group[kg]], np.arange(len(gid))]),
+                np.concatenate([off["y"] + self.gp_site[kg], u0 + gid]),
+                np.ones(len(kg) + len(gid)),
+                1.0,
+                np.inf,
+                len(gid),
+            )
         # capacity: sum_g d_g x_gj - rho Ks s_j - rho Km m_j <= 0
         rho = self.target_utilisation
         ks = rho * self.static_scans_per_day * self.working_days_per_year
         km = rho * self.mobile_scans_per_day * self.mobile_weeks_per_year
-        rows.add(np.concatenate([self.gp_site, sites, sites]),
-                 np.concatenate([xc, off["s"] + sites, off["m"] + sites]),
-                 np.concatenate([self.gd[self.gp_group], np.full(n, -ks), np.full(n, -km)]),
-                 -np.inf, 0.0, n)
+        rows.add(
+            np.concatenate([self.gp_site, sites, sites]),
+            np.concatenate([xc, off["s"] + sites, off["m"] + sites]),
+            np.concatenate([self.gd[self.gp_group], np.full(n, -ks), np.full(n, -km)]),
+            -np.inf,
+            0.0,
+            n,
+        )
 
         def pair_rows(a: str, ca: Any, b: str, cb: Any, lo: float, hi: float) -> None:
-            rows.add(np.concatenate([sites, sites]),
-                     np.concatenate([off[a] + sites, off[b] + sites]),
-                     np.concatenate([np.broadcast_to(ca, n), np.broadcast_to(cb, n)]),
-                     lo, hi, n)
+            rows.add(
+                np.concatenate([sites, sites]),
+                np.concatenate([off[a] + sites, off[b] + sites]),
+                np.concatenate([np.broadcast_to(ca, n), np.broadcast_to(cb, n)]),
+                lo,
+                hi,
+                n,
+            )
 
-        pair_rows("s", 1.0, "t", -self.smax, -np.inf, 0.0)   # s <= smax t
-        pair_rows("t", 1.0, "s", -1.0, -np.inf, 0.0)         # t <= s
-        pair_rows("m", 1.0, "v", -self.mmax, -np.inf, 0.0)   # m <= mmax v
-        pair_rows("v", 1.0, "m", -1.0, -np.inf, 0.0)         # v <= m
-        pair_rows("t", 1.0, "y", -1.0, -np.inf, 0.0)         # t <= y
-        pair_rows("v", 1.0, "y", -1.0, -np.inf, 0.0)         # v <= y
-        rows.add(np.concatenate([sites] * 3),                # y <= t + v
-                 np.concatenate([off["y"] + sites, off["t"] + sites, off["v"] + sites]),
-                 np.concatenate([np.ones(n), -np.ones(n), -np.ones(n)]), -np.inf, 0.0, n)
+        pair_rows("s", 1.0, "t", -self.smax, -np.inf, 0.0)  # s <= smax t
+        pair_rows("t", 1.0, "s", -1.0, -np.inf, 0.0)  # t <= s
+        pair_rows("m", 1.0, "v", -self.mmax, -np.inf, 0.0)  # m <= mmax v
+        pair_rows("v", 1.0, "m", -1.0, -np.inf, 0.0)  # v <= m
+        pair_rows("t", 1.0, "y", -1.0, -np.inf, 0.0)  # t <= y
+        pair_rows("v", 1.0, "y", -1.0, -np.inf, 0.0)  # v <= y
+        rows.add(
+            np.concatenate([sites] * 3),  # y <= t + v
+            np.concatenate([off["y"] + sites, off["t"] + sites, off["v"] + sites]),
+            np.concatenate([np.ones(n), -np.ones(n), -np.ones(n)]),
+            -np.inf,
+            0.0,
+            n,
+        )
         if not self.allow_static_and_mobile:
             pair_rows("t", 1.0, "v", 1.0, -np.inf, 1.0)
         if self.mobile_units is not None:
-            rows.add(np.zeros(n), off["m"] + sites, np.ones(n), -np.inf,
-                     float(self.mobile_days_per_unit * self.mobile_units), 1)
+            rows.add(
+                np.zeros(n),
+                off["m"] + sites,
+                np.ones(n),
+                -np.inf,
+                float(self.mobile_days_per_unit * self.mobile_units),
+                1,
+            )
             if self.max_sites_per_unit is not None:
-                rows.add(np.zeros(n), off["v"] + sites, np.ones(n), -np.inf,
-                         float(self.max_sites_per_unit * self.mobile_units), 1)
+                rows.add(
+                    np.zeros(n),
+                    off["v"] + sites,
+                    np.ones(n),
+                    -np.inf,
+                    float(self.max_sites_per_unit * self.mobile_units),
+                    1,
+                )
         if self.capital_budget_gbp is not None:
-            rows.add(np.zeros(2 * n), np.concatenate([off["s"] + sites, off["t"] + sites]),
-                     np.concatenate([np.full(n, self.static_capital_gbp), self.install_site_gbp]),
-                     -np.inf, self.capital_budget_gbp, 1)
+            rows.add(
+                np.zeros(2 * n),
+                np.concatenate([off["s"] + sites, off["t"] + sites]),
+                np.concatenate([np.full(n, self.static_capital_gbp), self.install_site_gbp]),
+                -np.inf,
+                self.capital_budget_gbp,
+                1,
+            )
         for lot, need in self.min_sites_per_lot.items():
             members = np.flatnonzero(self.site_lot == lot)
-            rows.add(np.zeros(len(members)), off["y"] + members, np.ones(len(members)),
-                     float(need), np.inf, 1)
+            rows.add(
+                np.zeros(len(members)),
+                off["y"] + members,
+                np.ones(len(members)),
+                float(need),
+                np.inf,
+                1,
+            )
         if self.p_sites is not None:
-            rows.add(np.zeros(n), off["y"] + sites, np.ones(n), float(self.p_sites),
-                     float(self.p_sites), 1)
+            rows.add(
+                np.zeros(n),
+                off["y"] + sites,
+                np.ones(n),
+                float(self.p_sites),
+                float(self.p_sites),
+                1,
+            )
         link = np.ones(P, bool) if self.strong_linking else (self.gd[self.gp_group] <= 0)
         k = np.flatnonzero(link)
-        rows.add(np.concatenate([np.arange(len(k))] * 2),
-                 np.concatenate([xc[k], off["y"] + self.gp_site[k]]),
-                 np.concatenate([np.ones(len(k)), -np.ones(len(k))]), -np.inf, 0.0, len(k))
+        rows.add(
+            np.concatenate([np.arange(len(k))] * 2),
+            np.concatenate([xc[k], off["y"] + self.gp_site[k]]),
+            np.concatenate([np.ones(len(k)), -np.ones(len(k))]),
+            -np.inf,
+            0.0,
+            len(k),
+        )
         if nq:
             cp = self.cyc_pairs
             qs = cp["pos"].to_numpy()
             # sum_c q_jc - sum_g d_g x_gj / W = 0 for each site with flows
-            rows.add(np.concatenate([self.gp_site, qs]),
-                     np.concatenate([xc, q0 + np.arange(nq)]),
-                     np.concatenate([-self.gd[self.gp_group] / self.working_days_per_year,
-                                     np.ones(nq)]), 0.0, 0.0, n)
+            rows.add(
+                np.concatenate([self.gp_site, qs]),
+                np.concatenate([xc, q0 + np.arange(nq)]),
+                np.concatenate([-self.gd[self.gp_group] / self.working_days_per_year, np.ones(nq)]),
+                0.0,
+                0.0,
+                n,
+            )
             cyc_ids = list(self.cyc_capacity)
             cpos = cp["cyclotron_id"].map({c: k for k, c in enumerate(cyc_ids)}).to_numpy()
-            rows.add(cpos, q0 + np.arange(nq), cp["factor"].to_numpy(), -np.inf,
-                     np.array([self.cyc_capacity[c] for c in cyc_ids]), len(cyc_ids))
+            rows.add(
+                cpos,
+                q0 + np.arange(nq),
+                cp["factor"].to_numpy(),
+                -np.inf,
+                np.array([self.cyc_capacity[c] for c in cyc_ids]),
+                len(cyc_ids),
+            )
         A, rlo, rhi = rows.matrix(ncol)
         return _Matrix(np.zeros(ncol), lower, upper, integer, A, rlo, rhi, names)
 
@@ -939,8 +1082,9 @@ class PlacementModel:
         off, n = self._off, self.n_sites
         c = np.zeros(self._ncol)
         sites = np.arange(n)
-        c[off["s"] + sites] = (self.static_capital_gbp / self.annualisation_years
-                               + self.static_running_gbp_per_year)
+        c[off["s"] + sites] = (
+            self.static_capital_gbp / self.annualisation_years + self.static_running_gbp_per_year
+        )
         c[off["t"] + sites] = self.install_site_gbp / self.annualisation_years
         c[off["m"] + sites] = self.mobile_gbp_per_day * self.mobile_weeks_per_year
         return c
@@ -949,7 +1093,7 @@ class PlacementModel:
         c = np.zeros(self._ncol)
         # uncoverable groups have u = 1 whatever happens: keep that constant out of the
         # objective so the relative MIP gap measures what the model can change
-        c[self._u0:self._u0 + self.n_groups] = self.gd * self.group_coverable
+        c[self._u0 : self._u0 + self.n_groups] = self.gd * self.group_coverable
         return c
 
     def _stages(self) -> list[tuple[str, np.ndarray]]:
@@ -963,11 +1107,11 @@ class PlacementModel:
             return [("uncovered_scans", unc), ("cost", cost)]
         if self.objective == "drive_time":
             c = np.zeros(self._ncol)
-            c[self._x0:self._u0] = self.gd[self.gp_group] * self.gp_minutes
+            c[self._x0 : self._u0] = self.gd[self.gp_group] * self.gp_minutes
             c += 10.0 * self.drive_minutes * unc
             return [("scan_minutes", c), ("cost", cost)]
         c = np.zeros(self._ncol)  # max_coverage: minimise minus covered population
-        c[self._x0:self._u0] = -self.gpop[self.gp_group]
+        c[self._x0 : self._u0] = -self.gpop[self.gp_group]
         return [("minus_covered_population", c), ("cost", cost)]
 
     # ------------------------------------------------------------------ warm start
@@ -1012,7 +1156,7 @@ class PlacementModel:
                     break
             opened[j] = True
             left = cap[j]
-            for k in order[bounds[j]:bounds[j + 1]]:
+            for k in order[bounds[j] : bounds[j + 1]]:
                 if left <= 1e-9:
                     break
                 g = self.gp_group[k]
@@ -1027,25 +1171,29 @@ class PlacementModel:
         scanners[opened & must] = np.maximum(scanners[opened & must], 1)
         scanners = np.minimum(scanners, self.smax)
         static = scanners > 0
-        values[off["s"]:off["s"] + n] = scanners
-        values[off["t"]:off["t"] + n] = static
-        values[off["y"]:off["y"] + n] = static
+        values[off["s"] : off["s"] + n] = scanners
+        values[off["t"] : off["t"] + n] = static
+        values[off["y"] : off["y"] + n] = static
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(self.gd[self.gp_group] > 0, taken / self.gd[self.gp_group], 0.0)
-        values[self._x0:self._u0] = share
+        values[self._x0 : self._u0] = share
         covered = np.bincount(self.gp_group, weights=share, minlength=self.n_groups)
-        values[self._u0:self._u0 + self.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
+        values[self._u0 : self._u0 + self.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
         if self.cyc_pairs is not None and len(self.cyc_pairs):
             cp = self.cyc_pairs
             best = cp.sort_values(["pos", "factor"]).groupby("pos").head(1)
             doses = load / self.working_days_per_year
             q = np.zeros(len(cp))
             q[best.index.to_numpy()] = doses[best["pos"].to_numpy()]
-            values[self._q0:] = q
+            values[self._q0 :] = q
         mat = self.matrix
         act = mat.A @ values
-        ok = (np.all(act >= mat.row_lower - 1e-6) and np.all(act <= mat.row_upper + 1e-6)
-              and np.all(values >= mat.lower - 1e-9) and np.all(values <= mat.upper + 1e-9))
+        ok = (
+            np.all(act >= mat.row_lower - 1e-6)
+            and np.all(act <= mat.row_upper + 1e-6)
+            and np.all(values >= mat.lower - 1e-9)
+            and np.all(values <= mat.upper + 1e-9)
+        )
         if not ok:
             logger.info("greedy start breaks a rule; the solver starts without it")
             return None
@@ -1065,7 +1213,7 @@ class PlacementModel:
         km = rho * self.mobile_scans_per_day * self.mobile_weeks_per_year
         a_s = self.static_capital_gbp / self.annualisation_years + self.static_running_gbp_per_year
         a_m = self.mobile_gbp_per_day * self.mobile_weeks_per_year
-        share = np.clip(lp_values[self._x0:self._u0], 0.0, 1.0)
+        share = np.clip(lp_values[self._x0 : self._u0], 0.0, 1.0)
         share[share < 1e-7] = 0.0
         load = np.bincount(self.gp_site, weights=self.gd[self.gp_group] * share, minlength=n)
         s = np.zeros(n)
@@ -1091,8 +1239,11 @@ class PlacementModel:
             saving[j] = best_no_m[0][2] - best[0][2] if best_no_m[0][0] == best[0][0] else 1e18
         if self.mobile_units is not None:
             days = self.mobile_days_per_unit * self.mobile_units
-            sites_cap = (self.max_sites_per_unit * self.mobile_units
-                         if self.max_sites_per_unit is not None else n)
+            sites_cap = (
+                self.max_sites_per_unit * self.mobile_units
+                if self.max_sites_per_unit is not None
+                else n
+            )
             for j in np.argsort(saving):
                 if m.sum() <= days and (m > 0).sum() <= sites_cap:
                     break
@@ -1105,21 +1256,27 @@ class PlacementModel:
         scale_down = np.where(load > capacity + 1e-9, capacity / np.maximum(load, 1e-12), 1.0)
         share = share * scale_down[self.gp_site]
         values = np.zeros(self._ncol)
-        values[off["s"]:off["s"] + n] = s
-        values[off["m"]:off["m"] + n] = m
-        values[off["t"]:off["t"] + n] = s > 0
-        values[off["v"]:off["v"] + n] = m > 0
-        values[off["y"]:off["y"] + n] = (s > 0) | (m > 0)
-        values[self._x0:self._u0] = share
+        values[off["s"] : off["s"] + n] = s
+        values[off["m"] : off["m"] + n] = m
+        values[off["t"] : off["t"] + n] = s > 0
+        values[off["v"] : off["v"] + n] = m > 0
+        values[off["y"] : off["y"] + n] = (s > 0) | (m > 0)
+        values[self._x0 : self._u0] = share
         covered = np.bincount(self.gp_group, weights=share, minlength=self.n_groups)
-        values[self._u0:self._u0 + self.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
+        values[self._u0 : self._u0 + self.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
         if self.cyc_pairs is not None and len(self.cyc_pairs):
-            values[self._q0:] = np.clip(lp_values[self._q0:], 0.0, None) * scale_down[
-                self.cyc_pairs["pos"].to_numpy()]
+            values[self._q0 :] = (
+                np.clip(lp_values[self._q0 :], 0.0, None)
+                * scale_down[self.cyc_pairs["pos"].to_numpy()]
+            )
         mat = self.matrix
         act = mat.A @ values
-        if (np.all(act >= mat.row_lower - 1e-6) and np.all(act <= mat.row_upper + 1e-6)
-                and np.all(values >= mat.lower - 1e-9) and np.all(values <= mat.upper + 1e-9)):
+        if (
+            np.all(act >= mat.row_lower - 1e-6)
+            and np.all(act <= mat.row_upper + 1e-6)
+            and np.all(values >= mat.lower - 1e-9)
+            and np.all(values <= mat.upper + 1e-9)
+        ):
             return values
         logger.info("LP-rounding start breaks a rule; trying the greedy start")
         return None
@@ -1169,30 +1326,47 @@ class PlacementModel:
         if self._auto_penalty and self.objective == "cost" and not self._shortfall:
             # try hard coverage first (numerically far easier), fall back to the penalty
             try:
-                result = self._solve(name, time_limit_s, mip_gap, threads, warm_start,
-                                     hard=True)
+                result = self._solve(name, time_limit_s, mip_gap, threads, warm_start, hard=True)
                 note = "every coverable zone served in full (hard coverage)"
                 return dataclasses.replace(result, messages=(*result.messages, note))
             except InfeasibleError as exc:
                 logger.info("hard coverage infeasible (%s); solving with the penalty", exc)
-                note = ("coverage of every coverable zone is impossible under the rules; "
-                        f"solved with an uncovered penalty of £{self._penalty:,.0f} per scan")
-                result = self._solve(name, time_limit_s, mip_gap, threads, warm_start,
-                                     hard=False)
+                note = (
+                    "coverage of every coverable zone is impossible under the rules; "
+                    f"solved with an uncovered penalty of £{self._penalty:,.0f} per scan"
+                )
+                result = self._solve(name, time_limit_s, mip_gap, threads, warm_start, hard=False)
                 return dataclasses.replace(result, messages=(*result.messages, note))
-        return self._solve(name, time_limit_s, mip_gap, threads, warm_start,
-                           hard=math.isinf(self._penalty))
+        return self._solve(
+            name, time_limit_s, mip_gap, threads, warm_start, hard=math.isinf(self._penalty)
+        )
 
-    def _solve(self, name: str, time_limit_s: float | None, mip_gap: float | None,
-               threads: int | None, warm_start: bool, *, hard: bool) -> PlacementResult:
+    def _solve(
+        self,
+        name: str,
+        time_limit_s: float | None,
+        mip_gap: float | None,
+        threads: int | None,
+        warm_start: bool,
+        *,
+        hard: bool,
+    ) -> PlacementResult:
         stages_out: list[dict[str, Any]] = []
         matrix = self.matrix
         if hard:
             upper = matrix.upper.copy()
             u = slice(self._u0, self._u0 + self.n_groups)
             upper[u] = np.where(self.group_coverable, 0.0, 1.0)
-            matrix = _Matrix(matrix.cost, matrix.lower, upper, matrix.integer, matrix.A,
-                             matrix.row_lower, matrix.row_upper, matrix.names)
+            matrix = _Matrix(
+                matrix.cost,
+                matrix.lower,
+                upper,
+                matrix.integer,
+                matrix.A,
+                matrix.row_lower,
+                matrix.row_upper,
+                matrix.names,
+            )
         values: np.ndarray | None = None
         build_s = self.build_time_s
         infos: list[SolveInfo] = []
@@ -1200,9 +1374,17 @@ class PlacementModel:
         if warm_start and name == "highs":
             first = self._stages()[0][1]
             if hard:
-                first[self._u0:self._u0 + self.n_groups] = 0.0
-            relaxed = _Matrix(first, matrix.lower, matrix.upper, np.zeros_like(matrix.integer),
-                              matrix.A, matrix.row_lower, matrix.row_upper, matrix.names)
+                first[self._u0 : self._u0 + self.n_groups] = 0.0
+            relaxed = _Matrix(
+                first,
+                matrix.lower,
+                matrix.upper,
+                np.zeros_like(matrix.integer),
+                matrix.A,
+                matrix.row_lower,
+                matrix.row_upper,
+                matrix.names,
+            )
             lp_info, lp_values, _ = _solve_highs(relaxed, time_limit_s, None, threads)
             lp_time = lp_info.runtime_s
             if lp_info.status == Status.OPTIMAL:
@@ -1214,28 +1396,49 @@ class PlacementModel:
         stages = self._stages()
         if hard:
             for _, c in stages:
-                c[self._u0:self._u0 + self.n_groups] = 0.0
+                c[self._u0 : self._u0 + self.n_groups] = 0.0
         for k, (label, c) in enumerate(stages):
-            stage = _Matrix(c, matrix.lower, matrix.upper, matrix.integer, matrix.A,
-                            matrix.row_lower, matrix.row_upper, matrix.names)
+            stage = _Matrix(
+                c,
+                matrix.lower,
+                matrix.upper,
+                matrix.integer,
+                matrix.A,
+                matrix.row_lower,
+                matrix.row_upper,
+                matrix.names,
+            )
             t0 = time.perf_counter()
             if name == "highs":
-                info, values, extra_build = _solve_highs(stage, time_limit_s, mip_gap, threads,
-                                                         start)
+                info, values, extra_build = _solve_highs(
+                    stage, time_limit_s, mip_gap, threads, start
+                )
                 start = values if warm_start else None  # the next stage starts from here
             else:
                 info, values, extra_build = _solve_cbc(stage, time_limit_s, mip_gap, threads)
             build_s += extra_build
             logger.info("stage %s: %s in %.2f s", label, info.status, time.perf_counter() - t0)
             if k == 0 and lp_time:  # the LP solved for the starting solution counts too
-                info = SolveInfo(info.status, info.objective, info.mip_gap,
-                                 info.runtime_s + lp_time, info.solver_status)
+                info = SolveInfo(
+                    info.status,
+                    info.objective,
+                    info.mip_gap,
+                    info.runtime_s + lp_time,
+                    info.solver_status,
+                )
             infos.append(info)
-            stages_out.append({"stage": label, "status": str(info.status),
-                               "objective": info.objective, "mip_gap": info.mip_gap,
-                               "runtime_s": info.runtime_s})
-            raise_for_status(info, model=f"placement model ({label} stage)",
-                             hint=self._infeasible_hint())
+            stages_out.append(
+                {
+                    "stage": label,
+                    "status": str(info.status),
+                    "objective": info.objective,
+                    "mip_gap": info.mip_gap,
+                    "runtime_s": info.runtime_s,
+                }
+            )
+            raise_for_status(
+                info, model=f"placement model ({label} stage)", hint=self._infeasible_hint()
+            )
             if k + 1 < len(stages):
                 # hold this stage's objective at the value found (incumbent) for the next
                 tol = 1e-7 * max(1.0, abs(info.objective)) + 1e-6
@@ -1262,22 +1465,35 @@ class PlacementModel:
         if self.cyc_capacity:
             rules.append("cyclotron capacity")
         if math.isinf(self._penalty):
-            return ("Coverage is hard (uncovered_penalty_gbp_per_scan=inf): the sites' "
-                    "maximum scanners and mobile days, or these rules, cannot serve every "
-                    "coverable zone: " + (", ".join(rules) or "site capacity limits")
-                    + ". Solve with a finite penalty to see which zones are left uncovered.")
-        return ("Coverage has an uncovered slack, so these rules contradict each other: "
-                + (", ".join(rules) or "none found") + ". Relax one of them.")
+            return (
+                "Coverage is hard (uncovered_penalty_gbp_per_scan=inf): the sites' "
+                "maximum scanners and mobile days, or these rules, cannot serve every "
+                "coverable zone: "
+                + (", ".join(rules) or "site capacity limits")
+                + ". Solve with a finite penalty to see which zones are left uncovered."
+            )
+        return (
+            "Coverage has an uncovered slack, so these rules contradict each other: "
+            + (", ".join(rules) or "none found")
+            + ". Relax one of them."
+        )
 
     # ------------------------------------------------------------------ result
-    def _result(self, values: np.ndarray, solver: str, infos: list[SolveInfo],
-                stages: list[dict[str, Any]], status: Status, build_s: float) -> PlacementResult:
+    def _result(
+        self,
+        values: np.ndarray,
+        solver: str,
+        infos: list[SolveInfo],
+        stages: list[dict[str, Any]],
+        status: Status,
+        build_s: float,
+    ) -> PlacementResult:
         off, n = self._off, self.n_sites
         sites = np.arange(n)
         s = np.round(values[off["s"] + sites]).astype(int)
         m = np.round(values[off["m"] + sites]).astype(int)
         t = np.round(values[off["t"] + sites]).astype(int)
-        x = np.clip(values[self._x0:self._u0], 0.0, 1.0)
+        x = np.clip(values[self._x0 : self._u0], 0.0, 1.0)
         # original pairs: flow of zone i to site j = d_i * x_{g(i) j}
         rank = np.arange(len(self.pz)) - self._zstart[self.pz]
         gpair = self.gstart[self.zone_group[self.pz]] + rank
@@ -1293,41 +1509,46 @@ class PlacementModel:
         cap_s = self.static_scans_per_day * self.working_days_per_year
         cap_m = self.mobile_scans_per_day * self.mobile_weeks_per_year
         capacity = cap_s * s + cap_m * m
-        decision = np.where(s > 0, np.where(m > 0, "both", "static"),
-                            np.where(m > 0, "mobile", "closed"))
+        decision = np.where(
+            s > 0, np.where(m > 0, "both", "static"), np.where(m > 0, "mobile", "closed")
+        )
         scanner_cost = self.static_capital_gbp / self.annualisation_years
-        site_cost = ((scanner_cost + self.static_running_gbp_per_year) * s
-                     + self.install_site_gbp / self.annualisation_years * t
-                     + self.mobile_gbp_per_day * self.mobile_weeks_per_year * m)
+        site_cost = (
+            (scanner_cost + self.static_running_gbp_per_year) * s
+            + self.install_site_gbp / self.annualisation_years * t
+            + self.mobile_gbp_per_day * self.mobile_weeks_per_year * m
+        )
         tracer_source = self.tracer_source.copy()
         tracer_minutes = self.tracer_minutes.copy()
         if self.cyc_pairs is not None and len(self.cyc_pairs):
-            q = values[self._q0:self._q0 + len(self.cyc_pairs)]
+            q = values[self._q0 : self._q0 + len(self.cyc_pairs)]
             cp = self.cyc_pairs.assign(q=q)
             main = cp.sort_values("q", ascending=False, kind="stable").groupby("pos").head(1)
             main = main[main["q"] > 1e-9]
             tracer_source[main["pos"].to_numpy()] = main["cyclotron_id"].to_numpy()
             tracer_minutes[main["pos"].to_numpy()] = main["minutes"].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
-            site_frame = pd.DataFrame({
-                "site_id": self.site_ids,
-                "name": self.site_name,
-                "lot": self.site_lot,
-                "decision": decision,
-                "static_scanners": s,
-                "mobile_days_per_week": m,
-                "capacity_scans_per_year": capacity.astype(float),
-                "assigned_scans_per_year": assigned,
-                "utilisation": np.where(capacity > 0, assigned / capacity, np.nan),
-                "mean_minutes": np.where(assigned > 0, tmin / assigned, np.nan),
-                "max_minutes": max_minutes,
-                "tracer_source": tracer_source,
-                "tracer_minutes": tracer_minutes,
-                "backup_source": self.backup_source,
-                "backup_minutes": self.backup_minutes,
-                "annual_cost_gbp": site_cost,
-                "available": self.available,
-            })
+            site_frame = pd.DataFrame(
+                {
+                    "site_id": self.site_ids,
+                    "name": self.site_name,
+                    "lot": self.site_lot,
+                    "decision": decision,
+                    "static_scanners": s,
+                    "mobile_days_per_week": m,
+                    "capacity_scans_per_year": capacity.astype(float),
+                    "assigned_scans_per_year": assigned,
+                    "utilisation": np.where(capacity > 0, assigned / capacity, np.nan),
+                    "mean_minutes": np.where(assigned > 0, tmin / assigned, np.nan),
+                    "max_minutes": max_minutes,
+                    "tracer_source": tracer_source,
+                    "tracer_minutes": tracer_minutes,
+                    "backup_source": self.backup_source,
+                    "backup_minutes": self.backup_minutes,
+                    "annual_cost_gbp": site_cost,
+                    "available": self.available,
+                }
+            )
         zones = self._zone_frame(share, n)
         totals = self._totals(site_frame, zones, s, t, m, decision)
         last = infos[-1]
@@ -1366,24 +1587,35 @@ class PlacementModel:
         covered = uncovered <= 1e-3
         reason = self.zone_reason.copy()
         left = ~covered & (reason == "")
-        reason[left] = ("not assigned: capacity, budget, fleet or tracer limits, or covering "
-                        "it costs more than the uncovered penalty")
+        reason[left] = (
+            "not assigned: capacity, budget, fleet or tracer limits, or covering "
+            "it costs more than the uncovered penalty"
+        )
         reason[covered] = ""
-        return pd.DataFrame({
-            "zone_id": self.zone_ids,
-            "site_id": np.where(best_site >= 0, self.site_ids[np.maximum(best_site, 0)], None),
-            "share": best_share,
-            "minutes": best_minutes,
-            "covered": covered,
-            "uncovered_share": np.where(covered, 0.0, uncovered),
-            "uncovered_reason": reason,
-            "scans_per_year": self.d,
-            "population": self.pop,
-            "group": self.zone_group,
-        })
+        return pd.DataFrame(
+            {
+                "zone_id": self.zone_ids,
+                "site_id": np.where(best_site >= 0, self.site_ids[np.maximum(best_site, 0)], None),
+                "share": best_share,
+                "minutes": best_minutes,
+                "covered": covered,
+                "uncovered_share": np.where(covered, 0.0, uncovered),
+                "uncovered_reason": reason,
+                "scans_per_year": self.d,
+                "population": self.pop,
+                "group": self.zone_group,
+            }
+        )
 
-    def _totals(self, site_frame: pd.DataFrame, zones: pd.DataFrame, s: np.ndarray,
-                t: np.ndarray, m: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+    def _totals(
+        self,
+        site_frame: pd.DataFrame,
+        zones: pd.DataFrame,
+        s: np.ndarray,
+        t: np.ndarray,
+        m: np.ndarray,
+        decision: np.ndarray,
+    ) -> dict[str, float]:
         capital_py = float(self.static_capital_gbp / self.annualisation_years * s.sum())
         install_py = float((self.install_site_gbp * t).sum() / self.annualisation_years)
         running_py = float(self.static_running_gbp_per_year * s.sum())
@@ -1397,8 +1629,9 @@ class PlacementModel:
             "install_gbp_per_year": install_py,
             "running_gbp_per_year": running_py,
             "mobile_gbp_per_year": mobile_py,
-            "capital_gbp": float(self.static_capital_gbp * s.sum()
-                                 + (self.install_site_gbp * t).sum()),
+            "capital_gbp": float(
+                self.static_capital_gbp * s.sum() + (self.install_site_gbp * t).sum()
+            ),
             "cost_per_scan_gbp": annual / assigned if assigned > 0 else math.nan,
             "demand_scans_per_year": demand,
             "assigned_scans_per_year": assigned,
@@ -1426,7 +1659,8 @@ class PlacementModel:
                 value = math.nan if unknown else within
                 totals[f"population_within_{limit}_minutes{kind}"] = value
                 totals[f"share_within_{limit}_minutes{kind}"] = (
-                    value / pop_total if pop_total > 0 else math.nan)
+                    value / pop_total if pop_total > 0 else math.nan
+                )
         return totals
 
     def __repr__(self) -> str:
@@ -1460,9 +1694,13 @@ def _new_highs(highspy: Any, *, log: bool) -> Any:
     return h
 
 
-def _solve_highs(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None,
-                 threads: int | None, start: np.ndarray | None = None,
-                 ) -> tuple[SolveInfo, np.ndarray, float]:
+def _solve_highs(
+    mat: _Matrix,
+    time_limit_s: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    start: np.ndarray | None = None,
+) -> tuple[SolveInfo, np.ndarray, float]:
     """Solve the matrix with highspy directly."""
     import highspy
 
@@ -1470,8 +1708,9 @@ def _solve_highs(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None
 
     t0 = time.perf_counter()
     h = _new_highs(highspy, log=os.environ.get("NETPLAN_SOLVER_LOG") == "1")
-    h.setOptionValue("time_limit", float(
-        settings.solver_time_limit_s if time_limit_s is None else time_limit_s))
+    h.setOptionValue(
+        "time_limit", float(settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+    )
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
     if threads is not None:
@@ -1494,8 +1733,10 @@ def _solve_highs(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(float)
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = ncol, nrow
-    lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
-                       for k in mat.integer]
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
+        for k in mat.integer
+    ]
     h.passModel(lp)
     if start is not None:
         sol = highspy.HighsSolution()
@@ -1525,12 +1766,16 @@ def _solve_highs(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None
     else:
         status = Status.NOT_SOLVED
     values = np.asarray(h.getSolution().col_value, dtype=float)
-    return (SolveInfo(status, objective, gap, runtime_s, h.modelStatusToString(ms)),
-            values, build_s)
+    return (
+        SolveInfo(status, objective, gap, runtime_s, h.modelStatusToString(ms)),
+        values,
+        build_s,
+    )
 
 
-def _solve_cbc(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None,
-               threads: int | None) -> tuple[SolveInfo, np.ndarray, float]:
+def _solve_cbc(
+    mat: _Matrix, time_limit_s: float | None, mip_gap: float | None, threads: int | None
+) -> tuple[SolveInfo, np.ndarray, float]:
     """Build the matrix as a PuLP problem and solve it with the bundled CBC."""
     t0 = time.perf_counter()
     prob = pulp.LpProblem("placement", pulp.LpMinimize)
@@ -1538,8 +1783,14 @@ def _solve_cbc(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None,
     for k, name in enumerate(mat.names):
         lo = mat.lower[k] if np.isfinite(mat.lower[k]) else None
         hi = mat.upper[k] if np.isfinite(mat.upper[k]) else None
-        cols.append(pulp.LpVariable(name, lowBound=lo, upBound=hi,
-                                    cat=pulp.LpInteger if mat.integer[k] else pulp.LpContinuous))
+        cols.append(
+            pulp.LpVariable(
+                name,
+                lowBound=lo,
+                upBound=hi,
+                cat=pulp.LpInteger if mat.integer[k] else pulp.LpContinuous,
+            )
+        )
     nz = np.flatnonzero(mat.cost)
     prob += pulp.LpAffineExpression([(cols[k], float(mat.cost[k])) for k in nz])
     A = mat.A
@@ -1547,8 +1798,11 @@ def _solve_cbc(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None,
         lo, hi = mat.row_lower[r], mat.row_upper[r]
         a, b = A.indptr[r], A.indptr[r + 1]
         expr = pulp.LpAffineExpression(
-            [(cols[k], float(v))
-             for k, v in zip(A.indices[a:b].tolist(), A.data[a:b].tolist(), strict=True)])
+            [
+                (cols[k], float(v))
+                for k, v in zip(A.indices[a:b].tolist(), A.data[a:b].tolist(), strict=True)
+            ]
+        )
         if np.isfinite(lo) and np.isfinite(hi) and lo == hi:
             prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{r}", float(lo)))
             continue
@@ -1557,8 +1811,9 @@ def _solve_cbc(mat: _Matrix, time_limit_s: float | None, mip_gap: float | None,
         if np.isfinite(hi):
             prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{r}u", float(hi)))
     build_s = time.perf_counter() - t0
-    info = solve_pulp(prob, solver="cbc", time_limit_s=time_limit_s, mip_gap=mip_gap,
-                      threads=threads)
+    info = solve_pulp(
+        prob, solver="cbc", time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads
+    )
     values = np.array([v.varValue if v.varValue is not None else 0.0 for v in cols])
     return info, values, build_s
 
