@@ -452,3 +452,38 @@ def test_sites_as_geodataframe() -> None:
     assert gdf.crs.to_epsg() == 4326
     assert (gdf.geometry.x.iloc[0], gdf.geometry.y.iloc[0]) == (-1.5, 53.8)
     assert gdf["decision"].iloc[0] == "both"
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_region_cuts_hand_solved_and_exact(solver: str) -> None:
+    # a (150) reaches S1, S2; b (30) reaches S2 only. Region {S1, S2} needs 180 scans =
+    # 1.8 scanners (a row); region {S2} needs 30 < half a scanner (no row). Optimum: two
+    # scanners (400) beat one scanner + 8 mobile days (200 + 240 = 440).
+    od = od_table({("a", "S1"): 10, ("a", "S2"): 30, ("b", "S2"): 20})
+    dem, sit = zones({"a": 150, "b": 30}), sites(["S1", "S2"])
+    with_cuts = model(od, dem, sit, region_cuts=True)
+    without = model(od, dem, sit, region_cuts=False)
+    assert with_cuts.n_region_cuts == 1
+    assert with_cuts.matrix.A.shape[0] == without.matrix.A.shape[0] + 1
+    for m in (with_cuts, without):
+        r = m.solve(solver=solver)
+        assert r.is_optimal
+        assert r.totals["annual_cost_gbp"] == pytest.approx(400)
+        assert r.totals["static_scanners"] == 2
+        assert r.totals["uncovered_scans_per_year"] == pytest.approx(0)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 12), st.integers(2, 5))
+def test_region_cuts_and_start_keep_the_optimum(seed: int, n_zones: int, n_sites: int) -> None:
+    od, dem, sit = _random_instance(seed, n_zones, n_sites)
+    kw = {"install_gbp": 300, "mobile_units": 1, "static_scans_per_day": 0.4}
+    plain = model(od, dem, sit, region_cuts=False, **kw).solve(solver="highs", warm_start=False)
+    cuts = model(od, dem, sit, **kw)
+    a = cuts.solve(solver="highs")  # region cuts + restricted-MIP start (defaults)
+    b = cuts.solve(solver="cbc")
+    assert plain.is_optimal
+    assert a.is_optimal
+    assert b.is_optimal
+    assert a.objective_value == pytest.approx(plain.objective_value, rel=1e-6)
+    assert b.objective_value == pytest.approx(plain.objective_value, rel=1e-6)
