@@ -166,6 +166,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 _PER_RUN = ("/report", "/map")
 
 
+def _write_comparison(results: list, args: argparse.Namespace, *, title: str | None = None) -> int:
+    """Write the comparison of ``results`` into ``args.out`` and print the headline table."""
+    from netplan import report
+
+    kwargs = {} if title is None else {"title": title}
+    paths = report.write_comparison(results, args.out, force=args.force, **kwargs)
+    headline = ["share_within_standard", "annual_cost_gbp", "cost_per_scan_change"]
+    print(report.compare(results)[headline].to_string())
+    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(_PER_RUN))])
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from netplan import report
     from netplan.scenario import Scenario
@@ -173,14 +185,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [Scenario.from_yaml(path) for path in args.scenarios]  # validate all first
     report.check_output_folder(args.out, force=args.force)
     results = [s.run(progress=_progress(args)) for s in scenarios]
-    paths = report.write_comparison(results, args.out, force=args.force)
-    print(
-        report.compare(results)[
-            ["share_within_standard", "annual_cost_gbp", "cost_per_scan_change"]
-        ].to_string()
-    )
-    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(_PER_RUN))])
-    return 0
+    return _write_comparison(results, args)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -190,16 +195,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     variants = sweep_variants(Scenario.from_yaml(args.scenario), args.set)
     report.check_output_folder(args.out, force=args.force)
     results = [v.run(progress=_progress(args)) for v in variants]
-    paths = report.write_comparison(
-        results, args.out, force=args.force, title=f"Sweep of {args.scenario.name}"
-    )
-    print(
-        report.compare(results)[
-            ["share_within_standard", "annual_cost_gbp", "cost_per_scan_change"]
-        ].to_string()
-    )
-    _print_paths(paths, ["comparison", *sorted(k for k in paths if k.endswith(_PER_RUN))])
-    return 0
+    return _write_comparison(results, args, title=f"Sweep of {args.scenario.name}")
 
 
 def _register_scenarios(sub: argparse._SubParsersAction) -> None:
