@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,6 +35,12 @@ from .result import Solution
 logger = logging.getLogger(__name__)
 
 _INFEASIBLE = pulp.LpStatus[pulp.LpStatusInfeasible]
+
+
+#: What a model's ``_formulate`` returns: problem, site variables, hint, objective function.
+_Formulation = tuple[
+    pulp.LpProblem, list[pulp.LpVariable], str, Callable[[pd.DataFrame], float] | None
+]
 
 
 class _ClassicModel:
@@ -212,6 +218,56 @@ class _ClassicModel:
         frame["covered"] = has & (frame["cost"].to_numpy() <= limit)
         return frame
 
+    def _formulate(self) -> _Formulation:
+        """Build the PuLP problem: (problem, site variables, infeasibility hint, objective).
+
+        The objective is a function of the nearest-site assignment that recomputes the
+        model's objective exactly, or None to take the solver's value.
+        """
+        raise NotImplementedError
+
+    def solve(
+        self,
+        *,
+        solver: str = "cbc",
+        time_limit_s: float | None = None,
+        mip_gap: float | None = None,
+    ) -> Solution:
+        """Solve with CBC (PuLP) or HiGHS and return a frozen :class:`Solution`.
+
+        The model is not changed: solving twice gives two independent solutions.
+
+        Parameters
+        ----------
+        solver
+            {"cbc", "highs"}.
+        time_limit_s
+            Wall-clock limit; default ``settings.solver_time_limit_s``.
+        mip_gap
+            Relative MIP gap at which the solver may stop.
+
+        Returns
+        -------
+        Solution
+            Selected sites, nearest-site assignment, objective, status, gap, run time.
+
+        Raises
+        ------
+        InfeasibleError
+            When the instance has no solution (e.g. ``p`` above the number of sites, or a
+            demand point with no site within ``max_cost`` for LSCP), with the PuLP status.
+        """
+        prob, y, hint, objective = self._formulate()
+        return self._solution(
+            prob,
+            y,
+            solver=solver,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            hint=hint,
+            objective=objective,
+        )
+
     def _solution(
         self,
         prob: pulp.LpProblem,
@@ -284,14 +340,8 @@ class LSCP(_ClassicModel):
     def __init__(self, cost: pd.DataFrame, *, max_cost: float, weights: pd.Series | None = None):
         super().__init__(cost, weights=weights, max_cost=max_cost)
 
-    def solve(
-        self,
-        *,
-        solver: str = "cbc",
-        time_limit_s: float | None = None,
-        mip_gap: float | None = None,
-    ) -> Solution:
-        """Solve and return a :class:`Solution` (objective = number of sites).
+    def _formulate(self) -> _Formulation:
+        """Build the problem; the objective is the number of sites.
 
         Raises
         ------
@@ -314,14 +364,7 @@ class LSCP(_ClassicModel):
         for i, did in enumerate(self.demand_ids):
             cols = np.flatnonzero(a[i])
             prob += pulp.lpSum(y[j] for j in cols) >= 1, safe_name("cover", i, did)
-        return self._solution(
-            prob,
-            y,
-            solver=solver,
-            time_limit_s=time_limit_s,
-            mip_gap=mip_gap,
-            hint="Add candidate sites or raise max_cost.",
-        )
+        return prob, y, "Add candidate sites or raise max_cost.", None
 
 
 class MCLP(_ClassicModel):
@@ -360,14 +403,8 @@ class MCLP(_ClassicModel):
     ) -> None:
         super().__init__(cost, weights=weights, max_cost=max_cost, p=p)
 
-    def solve(
-        self,
-        *,
-        solver: str = "cbc",
-        time_limit_s: float | None = None,
-        mip_gap: float | None = None,
-    ) -> Solution:
-        """Solve; the objective is the covered weight.
+    def _formulate(self) -> _Formulation:
+        """Build the problem; the objective is the covered weight.
 
         Raises
         ------
@@ -392,15 +429,7 @@ class MCLP(_ClassicModel):
         def covered_weight(assignment: pd.DataFrame) -> float:
             return float((w * assignment["covered"].to_numpy()).sum())
 
-        return self._solution(
-            prob,
-            y,
-            solver=solver,
-            time_limit_s=time_limit_s,
-            mip_gap=mip_gap,
-            hint="Check p and the candidate sites.",
-            objective=covered_weight,
-        )
+        return prob, y, "Check p and the candidate sites.", covered_weight
 
 
 class _AssignmentModel(_ClassicModel):
@@ -464,14 +493,8 @@ class PMedian(_AssignmentModel):
     def __init__(self, cost: pd.DataFrame, *, p: int, weights: pd.Series | None = None):
         super().__init__(cost, weights=weights, p=p)
 
-    def solve(
-        self,
-        *,
-        solver: str = "cbc",
-        time_limit_s: float | None = None,
-        mip_gap: float | None = None,
-    ) -> Solution:
-        """Solve; the objective is the total weighted cost.
+    def _formulate(self) -> _Formulation:
+        """Build the problem; the objective is the total weighted cost.
 
         Raises
         ------
@@ -485,15 +508,7 @@ class PMedian(_AssignmentModel):
         def total(assignment: pd.DataFrame) -> float:
             return float((w * assignment["cost"].to_numpy()).sum())
 
-        return self._solution(
-            prob,
-            y,
-            solver=solver,
-            time_limit_s=time_limit_s,
-            mip_gap=mip_gap,
-            hint="Check p and the cost matrix.",
-            objective=total,
-        )
+        return prob, y, "Check p and the cost matrix.", total
 
 
 class PCenter(_AssignmentModel):
@@ -522,14 +537,8 @@ class PCenter(_AssignmentModel):
     def __init__(self, cost: pd.DataFrame, *, p: int, weights: pd.Series | None = None):
         super().__init__(cost, weights=weights, p=p)
 
-    def solve(
-        self,
-        *,
-        solver: str = "cbc",
-        time_limit_s: float | None = None,
-        mip_gap: float | None = None,
-    ) -> Solution:
-        """Solve; the objective is the largest cost from a demand point to its site.
+    def _formulate(self) -> _Formulation:
+        """Build the problem; the objective is the largest cost from a demand point to its site.
 
         Raises
         ------
@@ -548,15 +557,7 @@ class PCenter(_AssignmentModel):
         def largest(assignment: pd.DataFrame) -> float:
             return float(assignment["cost"].max())
 
-        return self._solution(
-            prob,
-            y,
-            solver=solver,
-            time_limit_s=time_limit_s,
-            mip_gap=mip_gap,
-            hint="Check p and the cost matrix.",
-            objective=largest,
-        )
+        return prob, y, "Check p and the cost matrix.", largest
 
 
 __all__ = ["LSCP", "MCLP", "PCenter", "PMedian", "Status"]
