@@ -435,6 +435,9 @@ class MCLP(_ClassicModel):
 class _AssignmentModel(_ClassicModel):
     """p-median / p-center: every demand point assigned to one open site."""
 
+    def __init__(self, cost: pd.DataFrame, *, p: int, weights: pd.Series | None = None):
+        super().__init__(cost, weights=weights, p=p)
+
     def _build(self) -> tuple[pulp.LpProblem, list[pulp.LpVariable], dict, np.ndarray]:
         p = self._check_p()
         values = self.cost.to_numpy()
@@ -490,9 +493,6 @@ class PMedian(_AssignmentModel):
 
     name = "PMedian"
 
-    def __init__(self, cost: pd.DataFrame, *, p: int, weights: pd.Series | None = None):
-        super().__init__(cost, weights=weights, p=p)
-
     def _formulate(self) -> _Formulation:
         """Build the problem; the objective is the total weighted cost.
 
@@ -533,9 +533,6 @@ class PCenter(_AssignmentModel):
     """
 
     name = "PCenter"
-
-    def __init__(self, cost: pd.DataFrame, *, p: int, weights: pd.Series | None = None):
-        super().__init__(cost, weights=weights, p=p)
 
     def _formulate(self) -> _Formulation:
         """Build the problem; the objective is the largest cost from a demand point to its site.
