@@ -8,6 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.sparse import csgraph
 
 import cli
 from netplan import NetworkError, ValidationError, network, traveltime
@@ -240,8 +241,7 @@ def test_chunked_paths_agree(rutland: DriveGraph, monkeypatch: pytest.MonkeyPatc
     d = pd.concat([d, d.head(2).assign(id=["d_twin0", "d_twin1"])])  # shared nodes
     ref_fwd = traveltime.od_matrix(rutland, d, o, max_minutes=20)  # from origins
     ref_rev = traveltime.od_matrix(rutland, o, d, max_minutes=20)  # from destinations
-    monkeypatch.setattr(traveltime, "_MEMORY_CELLS", 3 * rutland.n_nodes)
-    monkeypatch.setattr(traveltime, "_BLOCK_CELLS", 50)
+    monkeypatch.setattr(traveltime, "_MEMORY_CELLS", 1)  # blocks of one source
     pd.testing.assert_frame_equal(traveltime.od_matrix(rutland, d, o, max_minutes=20), ref_fwd)
     pd.testing.assert_frame_equal(traveltime.od_matrix(rutland, o, d, max_minutes=20), ref_rev)
     # rows come sorted by origin, then destination, in input order
@@ -250,3 +250,105 @@ def test_chunked_paths_agree(rutland: DriveGraph, monkeypatch: pytest.MonkeyPatc
     key = ref_rev["origin_id"].map(pos_o) * 100 + ref_rev["destination_id"].map(pos_d)
     assert key.is_monotonic_increasing
     assert {"d_twin0", "d_twin1"} <= set(ref_rev["destination_id"])
+
+
+def test_od_ids_keep_the_input_dtype_and_order(rutland: DriveGraph) -> None:
+    o = _random_points(rutland, 8, 7, "o").iloc[::-1]  # ids not in sorted order
+    d = _random_points(rutland, 3, 8, "d")
+    od = traveltime.od_matrix(rutland, o, d)
+    assert len(od) == 24
+    assert od["origin_id"].dtype == o["id"].dtype  # str under pandas 3
+    assert od["destination_id"].dtype == d["id"].dtype
+    assert od["minutes"].dtype == np.float64
+    # rows by origin, then destination, both in input order
+    assert od["origin_id"].tolist() == [i for i in o["id"] for _ in range(3)]
+    assert od["destination_id"].tolist() == d["id"].tolist() * 8
+    ints = traveltime.od_matrix(rutland, o.assign(id=range(8)), d, max_minutes=8)
+    assert ints["origin_id"].dtype == np.int64
+    assert 0 < len(ints) < 24
+    assert ints["origin_id"].is_monotonic_increasing
+
+
+def _node_points(G: DriveGraph, nodes: np.ndarray, prefix: str) -> pd.DataFrame:
+    """Points exactly on the given nodes (they snap to them)."""
+    return pd.DataFrame(
+        {
+            "id": [f"{prefix}{i}" for i in range(len(nodes))],
+            "lon": G.lon[nodes],
+            "lat": G.lat[nodes],
+        }
+    )
+
+
+def _chain_and_one_way_nodes(G: DriveGraph, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Main-component nodes that pass through (two neighbours) and nodes on one-way edges."""
+    A = G.csr
+    both = (A + A.T).tocsr()
+    deg = np.diff(both.indptr)
+    asym = (A != A.T).tocsr()
+    one_way = np.diff(asym.indptr) > 0
+    rng = np.random.default_rng(seed)
+    chain = np.flatnonzero(G.main_component & (deg == 2) & ~one_way)
+    ow = np.flatnonzero(G.main_component & one_way)
+    return rng.choice(chain, n, replace=False), rng.choice(ow, n, replace=False)
+
+
+def test_reduced_graph_keeps_the_times(rutland: DriveGraph) -> None:
+    chain, one_way = _chain_and_one_way_nodes(rutland, 15, 11)
+    rng = np.random.default_rng(12)
+    nodes = np.concatenate(
+        [chain, one_way, rng.choice(np.flatnonzero(rutland.main_component), 10, replace=False)]
+    )
+    red = traveltime._reduced_graph(rutland, nodes)
+    m = red.csr.shape[0]
+    assert (red.pos[nodes] >= 0).all()  # every snapped node stays
+    assert np.array_equal(red.nodes[red.pos[nodes]], nodes)
+    assert m < rutland.n_nodes / 10  # Rutland: mostly chains and dead ends
+    assert red.csr.nnz < rutland.n_edges / 10
+    full = csgraph.dijkstra(rutland.csr, indices=nodes)[:, nodes]
+    small = csgraph.dijkstra(red.csr, indices=red.pos[nodes])[:, red.pos[nodes]]
+    assert np.isfinite(full).all()
+    np.testing.assert_allclose(small, full, rtol=0, atol=1e-9)
+    assert not np.allclose(full, full.T)  # one-way streets: some trips differ by direction
+    # cached per node set: the same object again, rebuilt after clearing
+    assert traveltime._reduced_graph(rutland, nodes[::-1]) is red
+    traveltime._clear_reduced_cache(rutland)
+    assert traveltime._reduced_graph(rutland, nodes) is not red
+
+
+def test_reduced_graph_gives_the_same_od(
+    rutland: DriveGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain, one_way = _chain_and_one_way_nodes(rutland, 12, 13)
+    o = pd.concat(
+        [
+            _node_points(rutland, chain[:8], "oc"),
+            _node_points(rutland, one_way[:8], "ow"),
+            _random_points(rutland, 20, 14, "or"),
+        ],
+        ignore_index=True,
+    )
+    d = pd.concat(
+        [
+            _node_points(rutland, chain[8:], "dc"),
+            _node_points(rutland, one_way[8:], "dw"),
+            _random_points(rutland, 3, 15, "dr"),
+        ],
+        ignore_index=True,
+    )
+    assert traveltime.snap(rutland, o)["node"].head(16).tolist() == [*chain[:8], *one_way[:8]]
+    runs = [
+        lambda: traveltime.od_matrix(rutland, o, d),  # from destinations
+        lambda: traveltime.od_matrix(rutland, d, o),  # from origins
+        lambda: traveltime.od_matrix(rutland, o, d, max_minutes=12),
+    ]
+    reduced = [run() for run in runs]
+    monkeypatch.setattr(traveltime, "_REDUCE_GRAPH", False)
+    for got, run in zip(reduced, runs, strict=True):
+        ref = run()
+        pd.testing.assert_frame_equal(
+            got[["origin_id", "destination_id"]], ref[["origin_id", "destination_id"]]
+        )
+        np.testing.assert_allclose(got["minutes"], ref["minutes"], rtol=0, atol=1e-9)
+    assert len(reduced[0]) == len(o) * len(d)
+    assert 0 < len(reduced[2]) < len(reduced[0])
