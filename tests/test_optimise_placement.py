@@ -487,3 +487,34 @@ def test_region_cuts_and_start_keep_the_optimum(seed: int, n_zones: int, n_sites
     assert b.is_optimal
     assert a.objective_value == pytest.approx(plain.objective_value, rel=1e-6)
     assert b.objective_value == pytest.approx(plain.objective_value, rel=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_reassign_sends_zones_to_the_nearest_site_with_room(solver: str) -> None:
+    # Two locked static sites of 100 scans/yr each; demand 200 fits exactly. Minimum
+    # scan-minutes by hand: c (50 scans) -> S1 at 5 min; S1's other 50 scans go to a,
+    # which saves 20 min/scan at S1 (10 vs 30) against b's 5 (20 vs 25); the other half
+    # of a and all of b go to S2. Means: S1 (50x5 + 50x10)/100 = 7.5, S2 (50x30 + 50x25)/100
+    # = 27.5. Without reassign the MIP may send any zone to either site.
+    od = od_table(
+        {
+            ("a", "S1"): 10, ("a", "S2"): 30,
+            ("b", "S1"): 20, ("b", "S2"): 25,
+            ("c", "S1"): 5, ("c", "S2"): 50,
+        }
+    )  # fmt: skip
+    demand = zones({"a": 100, "b": 50, "c": 50})
+    m = model(od, demand, sites(["S1", "S2"]), lock_static=["S1", "S2"], max_static_per_site=1)
+    r = m.solve(solver=solver)
+    assert r.totals["annual_cost_gbp"] == pytest.approx(400.0)
+    z = r.zones.set_index("zone_id")
+    assert z.loc["c", "site_id"] == "S1"
+    assert z.loc["c", "share"] == pytest.approx(1.0)
+    assert z.loc["b", "site_id"] == "S2"
+    assert z.loc["b", "share"] == pytest.approx(1.0)
+    assert z.loc["a", "share"] == pytest.approx(0.5)
+    s = r.sites.set_index("site_id")
+    assert s.loc["S1", "mean_minutes"] == pytest.approx(7.5)
+    assert s.loc["S2", "mean_minutes"] == pytest.approx(27.5)
+    assert s["assigned_scans_per_year"].tolist() == pytest.approx([100.0, 100.0])
+    assert any("nearest open site with room" in msg for msg in r.messages)
