@@ -453,6 +453,21 @@ class Scenario(BaseModel):
         """
         return run_scenario(self, progress=progress)
 
+    def placement_model(self, **options: Any) -> Any:
+        """The scenario's placement model, built from its inputs but not solved.
+
+        Runs the first four steps of :meth:`run` (network, demand, sites, drive times) and
+        returns the :class:`~netplan.optimise.PlacementModel` that :meth:`run` would solve,
+        for trying solver settings (``model.solve(solver=..., time_limit_s=...)``) or
+        benchmarking (``benchmarks/bench_optimise.py``). ``options`` are
+        :class:`~netplan.optimise.PlacementModel` arguments that override the scenario's
+        (e.g. ``merge_zones=False``).
+        """
+        from . import optimise
+
+        _, _, zone_demand, cands, cyclos, od, cyc_od, _ = _inputs(self, {})
+        return _placement_model(self, optimise, od, zone_demand, cands, cyclos, cyc_od, **options)
+
 
 # ---------------------------------------------------------------------------- results
 class ScenarioResult:
@@ -763,11 +778,8 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
 
     from tqdm import tqdm
 
-    from . import __version__, capacity, data, optimise, traveltime
-    from . import demand as demand_mod
+    from . import __version__, capacity, data, optimise
     from . import isochrones as iso_mod
-    from . import network as network_mod
-    from . import sites as sites_mod
 
     s = scenario
     timings: dict[str, float] = {}
@@ -781,48 +793,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
     )
     t_start = time.perf_counter()
     try:
-        # 1. road network (cached on disk by source and speed settings)
-        with _step("network", timings, bar):
-            net = s.network
-            speed = network_mod.SpeedModel.from_dict(
-                {
-                    "speeds_kph": net.speeds_kph,
-                    "maxspeed_factor": net.maxspeed_factor,
-                    "use_maxspeed": net.use_maxspeed,
-                    "congestion": net.congestion,
-                    "calibration": net.calibration,
-                }
-            )
-            G = network_mod.graph_from_name(
-                net.name, speed_model=speed, include_service=net.include_service
-            )
-        # 2. zones and their annual scans in the planning year
-        with _step("demand", timings, bar):
-            zones = demand_mod.load_zones()
-            zones = _filter_area(s, zones)
-            zone_demand = demand_mod.estimate_demand(zones, _demand_params(s, demand_mod))
-        # 3. candidate sites and cyclotrons, with the user's rules checked against them
-        with _step("sites", timings, bar):
-            cands, cyclos = _sites_and_cyclotrons(s, sites_mod)
-        # 4. drive times zone -> site (to 90 min for the coverage figures), cyclotron -> site
-        with _step("drive times", timings, bar):
-            reach = max(float(max(COVERAGE_MINUTES)), float(s.drive_minutes))
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                od = traveltime.od_matrix(
-                    G, zone_demand, cands, max_minutes=reach, on_outside="drop"
-                )
-                cyc_od = traveltime.od_matrix(
-                    G,
-                    cyclos,
-                    cands,
-                    on_outside="drop",
-                    max_minutes=float(s.cyclotrons.backup_minutes),
-                )
-            notes = list(dict.fromkeys(str(w.message) for w in caught))
-            for note in notes:
-                logger.warning("%s", note)
-            _precheck(s, zone_demand, od)
+        G, zones, zone_demand, cands, cyclos, od, cyc_od, notes = _inputs(s, timings, bar)
         # 5. placement
         with _step("placement", timings, bar):
             placement = _solve(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
@@ -866,6 +837,56 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         cyclotron_points=cyclos,
         provenance=provenance,
     )
+
+
+def _inputs(s: Scenario, timings: dict[str, float], bar: Any = None) -> tuple[Any, ...]:
+    """Steps 1-4 of a run: network, zone demand, sites and cyclotrons, drive times."""
+    from . import demand as demand_mod
+    from . import network as network_mod
+    from . import sites as sites_mod
+    from . import traveltime
+
+    # 1. road network (cached on disk by source and speed settings)
+    with _step("network", timings, bar):
+        net = s.network
+        speed = network_mod.SpeedModel.from_dict(
+            {
+                "speeds_kph": net.speeds_kph,
+                "maxspeed_factor": net.maxspeed_factor,
+                "use_maxspeed": net.use_maxspeed,
+                "congestion": net.congestion,
+                "calibration": net.calibration,
+            }
+        )
+        G = network_mod.graph_from_name(
+            net.name, speed_model=speed, include_service=net.include_service
+        )
+    # 2. zones and their annual scans in the planning year
+    with _step("demand", timings, bar):
+        zones = demand_mod.load_zones()
+        zones = _filter_area(s, zones)
+        zone_demand = demand_mod.estimate_demand(zones, _demand_params(s, demand_mod))
+    # 3. candidate sites and cyclotrons, with the user's rules checked against them
+    with _step("sites", timings, bar):
+        cands, cyclos = _sites_and_cyclotrons(s, sites_mod)
+    # 4. drive times zone -> site (to 90 min for the coverage figures), cyclotron -> site
+    with _step("drive times", timings, bar):
+        reach = max(float(max(COVERAGE_MINUTES)), float(s.drive_minutes))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            od = traveltime.od_matrix(G, zone_demand, cands, max_minutes=reach, on_outside="drop")
+            cyc_od = traveltime.od_matrix(
+                G,
+                cyclos,
+                cands,
+                on_outside="drop",
+                max_minutes=float(s.cyclotrons.backup_minutes),
+            )
+        notes = list(dict.fromkeys(str(w.message) for w in caught))
+        for note in notes:
+            logger.warning("%s", note)
+        _precheck(s, zone_demand, od)
+    return G, zones, zone_demand, cands, cyclos, od, cyc_od, notes
 
 
 def _filter_area(s: Scenario, zones: Any) -> Any:
@@ -1028,61 +1049,7 @@ def _solve(
     cyc_od: pd.DataFrame,
 ) -> Any:
     """Build and solve the placement model with the scenario's settings."""
-    c, sc, f, cy = s.costs, s.scanners, s.fleet, s.cyclotrons
-    sites = pd.DataFrame(cands.drop(columns="geometry", errors="ignore")).assign(
-        allow_static=f.allow_static, allow_mobile=f.allow_mobile
-    )
-    if s.sites.static_allowed is not None:
-        sites["allow_static"] = f.allow_static & sites["id"].isin(
-            [*s.sites.static_allowed, *s.sites.lock_static]
-        )
-    demand = pd.DataFrame(zone_demand.drop(columns="geometry", errors="ignore"))
-    cyc_minutes = cyc_od.rename(columns={"origin_id": "cyclotron_id", "destination_id": "site_id"})
-    model = optimise.PlacementModel.from_od(
-        od,
-        demand,
-        sites,
-        cyclotron_minutes=cyc_minutes[["site_id", "cyclotron_id", "minutes"]],
-        objective=s.objective,
-        drive_minutes=float(s.drive_minutes),
-        p_sites=s.p_sites,
-        static_scans_per_day=sc.static_scans_per_day,
-        working_days_per_year=sc.working_days_per_year,
-        mobile_scans_per_day=sc.mobile_scans_per_day,
-        mobile_weeks_per_year=sc.mobile_weeks_per_year,
-        target_utilisation=sc.target_utilisation,
-        max_static_per_site=sc.max_static_per_site,
-        max_mobile_days_per_site=f.max_visit_days_per_week,
-        mobile_units=f.mobile_units,
-        mobile_days_per_unit=f.days_per_unit,
-        max_sites_per_unit=f.max_sites_per_unit,
-        allow_static_and_mobile=f.allow_static_and_mobile,
-        static_capital_gbp=c.static_scanner_capital_gbp,
-        install_gbp=c.static_install_gbp,
-        contract_install_gbp=c.existing_site_install_gbp,
-        annualisation_years=c.annualisation_years,
-        static_running_gbp_per_year=c.static_running_gbp_per_year,
-        mobile_gbp_per_day=c.mobile_gbp_per_day,
-        tracer_primary_minutes=cy.primary_minutes,
-        tracer_backup_minutes=cy.backup_minutes,
-        require_backup=cy.require_backup,
-        cyclotron_doses_per_day=(
-            dict(
-                zip(
-                    cyclos["id"].astype(str),
-                    cyclos["daily_capacity_doses"].astype(float),
-                    strict=True,
-                )
-            )
-            if cy.enforce_capacity
-            else None
-        ),
-        lock_open=list(s.sites.lock_open),
-        lock_static=list(s.sites.lock_static),
-        forbid=list(s.sites.forbid),
-        capital_budget_gbp=c.capital_budget_gbp,
-        min_sites_per_lot=dict(s.sites.min_sites_per_lot) or None,
-    )
+    model = _placement_model(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
     result = model.solve(
         solver=s.solver.name, time_limit_s=s.solver.time_limit_s, mip_gap=s.solver.mip_gap
     )
@@ -1099,6 +1066,74 @@ def _solve(
         )
         raise InfeasibleError(msg, "Infeasible")
     return result
+
+
+def _placement_model(
+    s: Scenario,
+    optimise: Any,
+    od: pd.DataFrame,
+    zone_demand: Any,
+    cands: pd.DataFrame,
+    cyclos: pd.DataFrame,
+    cyc_od: pd.DataFrame,
+    **options: Any,
+) -> Any:
+    """The placement model with the scenario's settings (not solved); ``options``
+    override PlacementModel arguments."""
+    c, sc, f, cy = s.costs, s.scanners, s.fleet, s.cyclotrons
+    sites = pd.DataFrame(cands.drop(columns="geometry", errors="ignore")).assign(
+        allow_static=f.allow_static, allow_mobile=f.allow_mobile
+    )
+    if s.sites.static_allowed is not None:
+        sites["allow_static"] = f.allow_static & sites["id"].isin(
+            [*s.sites.static_allowed, *s.sites.lock_static]
+        )
+    demand = pd.DataFrame(zone_demand.drop(columns="geometry", errors="ignore"))
+    cyc_minutes = cyc_od.rename(columns={"origin_id": "cyclotron_id", "destination_id": "site_id"})
+    kw: dict[str, Any] = {
+        "cyclotron_minutes": cyc_minutes[["site_id", "cyclotron_id", "minutes"]],
+        "objective": s.objective,
+        "drive_minutes": float(s.drive_minutes),
+        "p_sites": s.p_sites,
+        "static_scans_per_day": sc.static_scans_per_day,
+        "working_days_per_year": sc.working_days_per_year,
+        "mobile_scans_per_day": sc.mobile_scans_per_day,
+        "mobile_weeks_per_year": sc.mobile_weeks_per_year,
+        "target_utilisation": sc.target_utilisation,
+        "max_static_per_site": sc.max_static_per_site,
+        "max_mobile_days_per_site": f.max_visit_days_per_week,
+        "mobile_units": f.mobile_units,
+        "mobile_days_per_unit": f.days_per_unit,
+        "max_sites_per_unit": f.max_sites_per_unit,
+        "allow_static_and_mobile": f.allow_static_and_mobile,
+        "static_capital_gbp": c.static_scanner_capital_gbp,
+        "install_gbp": c.static_install_gbp,
+        "contract_install_gbp": c.existing_site_install_gbp,
+        "annualisation_years": c.annualisation_years,
+        "static_running_gbp_per_year": c.static_running_gbp_per_year,
+        "mobile_gbp_per_day": c.mobile_gbp_per_day,
+        "tracer_primary_minutes": cy.primary_minutes,
+        "tracer_backup_minutes": cy.backup_minutes,
+        "require_backup": cy.require_backup,
+        "cyclotron_doses_per_day": (
+            dict(
+                zip(
+                    cyclos["id"].astype(str),
+                    cyclos["daily_capacity_doses"].astype(float),
+                    strict=True,
+                )
+            )
+            if cy.enforce_capacity
+            else None
+        ),
+        "lock_open": list(s.sites.lock_open),
+        "lock_static": list(s.sites.lock_static),
+        "forbid": list(s.sites.forbid),
+        "capital_budget_gbp": c.capital_budget_gbp,
+        "min_sites_per_lot": dict(s.sites.min_sites_per_lot) or None,
+    }
+    kw.update(options)
+    return optimise.PlacementModel.from_od(od, demand, sites, **kw)
 
 
 def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any) -> pd.DataFrame:

@@ -222,6 +222,19 @@ def test_small_run_figures_are_consistent(small_result) -> None:
     assert summary.index.tolist() == ["rutland_small"]
 
 
+def test_placement_model_is_the_one_run_solves(small_result) -> None:
+    s = Scenario.from_yaml(SMALL)
+    model = s.placement_model()
+    assert model.n_sites == 3
+    assert model.n_zones == small_result.totals["zones"]
+    assert model.drive_minutes == 30
+    res = model.solve(solver=s.solver.name, time_limit_s=s.solver.time_limit_s)
+    assert res.totals["annual_cost_gbp"] == pytest.approx(small_result.totals["annual_cost_gbp"])
+    assert s.placement_model(merge_zones=False).n_groups == model.n_zones
+    with pytest.raises(TypeError):
+        s.placement_model(no_such_option=1)
+
+
 def test_unknown_site_id_is_named_with_file_and_key(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
