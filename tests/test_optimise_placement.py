@@ -518,3 +518,53 @@ def test_reassign_sends_zones_to_the_nearest_site_with_room(solver: str) -> None
     assert s.loc["S2", "mean_minutes"] == pytest.approx(27.5)
     assert s["assigned_scans_per_year"].tolist() == pytest.approx([100.0, 100.0])
     assert any("nearest open site with room" in msg for msg in r.messages)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 12), st.integers(2, 5))
+def test_master_start_keeps_the_optimum_of_cover_then_cost(
+    seed: int, n_zones: int, n_sites: int
+) -> None:
+    od, dem, sit = _random_instance(seed, n_zones, n_sites)
+    kw = {"install_gbp": 300, "mobile_units": 1, "static_scans_per_day": 0.4}
+    m = model(od, dem, sit, objective="cover_then_cost", **kw)
+    plain = m.solve(solver="highs", warm_start=False)
+    started = m.solve(solver="highs")  # master plan -> restricted MIP -> start (default)
+    assert plain.is_optimal
+    assert started.is_optimal
+    assert started.objective_value == pytest.approx(plain.objective_value, rel=1e-6)
+    assert started.totals["uncovered_scans_per_year"] == pytest.approx(
+        plain.totals["uncovered_scans_per_year"], abs=1e-4  # the held stage's tolerance
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 7), st.integers(2, 5))
+def test_capacity_check_matches_hall_by_enumeration(seed: int, n_zones: int, n_sites: int) -> None:
+    """The max-flow check names a short set exactly when some set of sites cannot take the
+    zones that can reach only it (checked over every subset of sites)."""
+    from itertools import combinations
+
+    from netplan.optimise._master import CapacityCuts
+
+    od, dem, sit = _random_instance(seed, n_zones, n_sites)
+    m = model(od, dem, sit, merge_zones=False)
+    cuts = CapacityCuts(m)
+    rng = np.random.default_rng(seed)
+    x = np.zeros(len(cuts.cols))
+    off, n = m._off, m.n_sites
+    x[off["s"] : off["s"] + n] = rng.integers(0, 3, n)
+    x[off["m"] : off["m"] + n] = rng.integers(0, 4, n)
+    cap = cuts.capacity(x)
+    reach = [set(m.ps[m.pz == z]) for z in range(m.n_zones)]
+    short_by_hand = False
+    for k in range(1, n + 1):
+        for S in combinations(range(n), k):
+            need = sum(m.d[z] for z in range(m.n_zones) if reach[z] and reach[z] <= set(S))
+            if need > cap[list(S)].sum() + 1e-6 * max(need, 1):
+                short_by_hand = True
+    found = cuts.violated(x)
+    assert bool(found) == short_by_hand
+    for S in found:  # every set named is really short
+        inside = [z for z in range(m.n_zones) if reach[z] and reach[z] <= set(S.tolist())]
+        assert m.d[inside].sum() > cap[S].sum()

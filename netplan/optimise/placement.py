@@ -1493,18 +1493,22 @@ class PlacementModel:
         # The start is built for the cost objective; for lexicographic objectives the cost
         # stage would otherwise start from the first stage's (cost-blind) solution with
         # HiGHS's own heuristics off, which measured worse on the England scenario.
-        use_start = name == "highs" and (
-            warm_start is True or (warm_start is None and self.objective == "cost")
-        )
-        if use_start:
-            t_h = time.perf_counter()
-            start = self._start_solution(matrix, hard, limit, threads)
-            heuristic_s = time.perf_counter() - t_h
-            first_limit = max(limit - heuristic_s, 1.0)
         stages = self._stages()
         if hard:
             for _, c in stages:
                 c[self._u0 : self._u0 + self.n_groups] = 0.0
+        cost_types = ("cost", "cover_then_cost")
+        use_start = name == "highs" and (
+            warm_start is True or (warm_start is None and self.objective in cost_types)
+        )
+        # the stage the start is built for (the cost stage), which pays for its time
+        start_stage = len(stages) - 1 if self.objective == "cover_then_cost" else 0
+        if use_start:
+            t_h = time.perf_counter()
+            start = self._start_solution(matrix, hard, limit, threads, stages[start_stage][1])
+            heuristic_s = time.perf_counter() - t_h
+            first_limit = max(limit - heuristic_s, 1.0)
+        kept_start = start
         for k, (label, c) in enumerate(stages):
             stage = _Matrix(
                 c,
@@ -1523,14 +1527,20 @@ class PlacementModel:
                 # the time goes to the bound instead
                 opts = _WITH_START_OPTIONS if start is not None else None
                 info, values, extra_build = _solve_highs(
-                    stage, first_limit if k == 0 else limit, mip_gap, threads, start, opts
+                    stage, first_limit if k == start_stage else limit, mip_gap, threads, start, opts
                 )
                 start = values if use_start else None  # the next stage starts from here
+                if use_start and kept_start is not None and k + 1 < len(stages):
+                    # a cost-stage start that keeps this stage's optimum beats this stage's
+                    # (cost-blind) solution as the next stage's start
+                    tol = 1e-7 * max(1.0, abs(info.objective)) + 1e-6
+                    if float(c @ kept_start) <= info.objective + tol:
+                        start = kept_start
             else:
                 info, values, extra_build = _solve_cbc(stage, time_limit_s, mip_gap, threads)
             build_s += extra_build
             logger.info("stage %s: %s in %.2f s", label, info.status, time.perf_counter() - t0)
-            if k == 0 and heuristic_s:  # the start's LP and sub-MIP count too
+            if k == start_stage and heuristic_s:  # the start's own solves count too
                 info = SolveInfo(
                     info.status,
                     info.objective,
@@ -1587,9 +1597,20 @@ class PlacementModel:
         return assign(self, capacity, u)
 
     def _start_solution(
-        self, matrix: _Matrix, hard: bool, limit: float, threads: int | None
+        self,
+        matrix: _Matrix,
+        hard: bool,
+        limit: float,
+        threads: int | None,
+        cost: np.ndarray | None = None,
     ) -> np.ndarray | None:
-        """A starting incumbent for HiGHS: the MIP restricted to the LP's sites.
+        """A starting incumbent for HiGHS: the MIP restricted to a few sites.
+
+        For ``"cost"`` and ``"cover_then_cost"`` without cyclotron capacity, the sites are
+        those of the best plan of the site-level master problem
+        (:func:`netplan.optimise._master.master_sites`, at most a sixth of ``limit``),
+        and the restricted MIP minimises ``cost`` (the cost stage's objective) with every
+        coverable zone served. Otherwise, or when that fails, as follows.
 
         Solves the LP relaxation of the first stage, keeps the sites where it buys
         capacity (plus locked sites), and solves the MIP over those sites only for at most
@@ -1600,6 +1621,18 @@ class PlacementModel:
         :meth:`rounding_start` and :meth:`greedy_start`.
         """
         t0 = time.perf_counter()
+        if (
+            cost is not None
+            and self.cyc_pairs is None
+            and self.objective
+            in (
+                "cost",
+                "cover_then_cost",
+            )
+        ):
+            values = self._master_start(matrix, hard, limit, threads, cost)
+            if values is not None or self.objective == "cover_then_cost":
+                return values
         first = self._stages()[0][1]
         if hard:
             first[self._u0 : self._u0 + self.n_groups] = 0.0
@@ -1636,6 +1669,38 @@ class PlacementModel:
                 return values
         start = self.rounding_start(lp_values)
         return self.greedy_start() if start is None else start
+
+    def _master_start(
+        self, matrix: _Matrix, hard: bool, limit: float, threads: int | None, cost: np.ndarray
+    ) -> np.ndarray | None:
+        """The MIP over the sites of the master's plan, every coverable zone served."""
+        from ._master import master_sites
+
+        t0 = time.perf_counter()
+        keep = master_sites(self, cost, hard=True, time_limit_s=limit / 6, threads=threads)
+        if keep is None:
+            return None
+        keep[self.lock_open] = True
+        keep[self.lock_static] = True
+        n, off = self.n_sites, self._off
+        upper = matrix.upper.copy()
+        u = slice(self._u0, self._u0 + self.n_groups)
+        upper[u] = np.where(self.group_coverable, 0.0, upper[u])
+        for b in _SITE_BLOCKS:
+            upper[off[b] : off[b] + n] *= keep
+        upper[self._x0 : self._u0] *= keep[self.gp_site]
+        sub = dataclasses.replace(matrix, cost=cost, upper=upper)
+        left = limit / 4 - (time.perf_counter() - t0)
+        if left < 1.0:
+            return None
+        info, values, _ = _solve_highs(sub, left, 0.01, threads)
+        logger.info(
+            "start: MIP over the master's %d sites: %s, objective %.6g",
+            int(keep.sum()),
+            info.status,
+            info.objective,
+        )
+        return values if info.status in (Status.OPTIMAL, Status.FEASIBLE) else None
 
     def _infeasible_hint(self) -> str:
         rules = []
