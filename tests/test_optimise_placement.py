@@ -534,7 +534,8 @@ def test_master_start_keeps_the_optimum_of_cover_then_cost(
     assert started.is_optimal
     assert started.objective_value == pytest.approx(plain.objective_value, rel=1e-6)
     assert started.totals["uncovered_scans_per_year"] == pytest.approx(
-        plain.totals["uncovered_scans_per_year"], abs=1e-4  # the held stage's tolerance
+        plain.totals["uncovered_scans_per_year"],
+        abs=1e-4,  # the held stage's tolerance
     )
 
 
