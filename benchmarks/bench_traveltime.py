@@ -167,11 +167,9 @@ def bench_case(
     print(f"  {len(origins):,} origins x {len(sites):,} sites, within {MAX_MINUTES:g} min")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # far-snapped points are expected (islands)
-        runs = []
-        for _ in range(5):  # the first run also builds the CSR, KD-tree and components
-            # every run reduces the graph again: no reduced graph cached from the last run
-            traveltime._clear_reduced_cache(G)
-            od, dt_run, _ = _timed(
+
+        def run() -> tuple:
+            return _timed(
                 traveltime.od_matrix,
                 G,
                 origins,
@@ -180,20 +178,15 @@ def bench_case(
                 on_outside="warn",
                 trace=False,
             )
+
+        runs = []
+        for _ in range(5):  # the first run also builds the CSR, KD-tree and components
+            # every run reduces the graph again: no reduced graph cached from the last run
+            traveltime._clear_reduced_cache(G)
+            od, dt_run, _ = run()
             runs.append(dt_run)
         dt = min(runs)
-        warm = min(
-            _timed(
-                traveltime.od_matrix,
-                G,
-                origins,
-                sites,
-                max_minutes=MAX_MINUTES,
-                on_outside="warn",
-                trace=False,
-            )[1]
-            for _ in range(3)
-        )
+        warm = min(run()[1] for _ in range(3))
         traveltime._clear_reduced_cache(G)
         _, _, peak = _timed(
             traveltime.od_matrix, G, origins, sites, max_minutes=MAX_MINUTES, on_outside="warn"

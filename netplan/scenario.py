@@ -796,7 +796,8 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         G, zones, zone_demand, cands, cyclos, od, cyc_od, notes = _inputs(s, timings, bar)
         # 5. placement
         with _step("placement", timings, bar):
-            placement = _solve(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
+            model = _placement_model(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
+            placement = _solve(s, model)
         # 6. capacity, turnaround, tracer supply, coverage
         with _step("capacity", timings, bar):
             site_table = _site_table(s, placement, cands, capacity)
@@ -1039,17 +1040,8 @@ def _precheck(s: Scenario, zones: Any, od: pd.DataFrame) -> None:
         raise InfeasibleError(msg, "Infeasible")
 
 
-def _solve(
-    s: Scenario,
-    optimise: Any,
-    od: pd.DataFrame,
-    zone_demand: Any,
-    cands: pd.DataFrame,
-    cyclos: pd.DataFrame,
-    cyc_od: pd.DataFrame,
-) -> Any:
-    """Build and solve the placement model with the scenario's settings."""
-    model = _placement_model(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
+def _solve(s: Scenario, model: Any) -> Any:
+    """Solve the placement model with the scenario's solver settings and coverage rule."""
     result = model.solve(
         solver=s.solver.name, time_limit_s=s.solver.time_limit_s, mip_gap=s.solver.mip_gap
     )

@@ -1646,16 +1646,7 @@ class PlacementModel:
         s = lp_values[off["s"] : off["s"] + n]
         m = lp_values[off["m"] : off["m"] + n]
         keep = (s + m > 1e-6) | (lp_values[off["y"] : off["y"] + n] > 1e-6)
-        keep[self.lock_open] = True
-        keep[self.lock_static] = True
-        upper = matrix.upper.copy()
-        for b in _SITE_BLOCKS:
-            upper[off[b] : off[b] + n] *= keep
-        upper[self._x0 : self._u0] *= keep[self.gp_site]
-        if self.cyc_pairs is not None and len(self.cyc_pairs):
-            drop = ~keep[self.cyc_pairs["pos"].to_numpy()]
-            upper[self._q0 :][drop] = 0.0
-        sub = dataclasses.replace(matrix, cost=first, upper=upper)
+        sub = dataclasses.replace(matrix, cost=first, upper=self._only_sites(matrix, keep))
         left = limit / 4 - (time.perf_counter() - t0)
         if left > 1.0:
             # a start within 1 % of the restricted optimum is enough: the full solve
@@ -1672,6 +1663,21 @@ class PlacementModel:
         start = self.rounding_start(lp_values)
         return self.greedy_start() if start is None else start
 
+    def _only_sites(self, matrix: _Matrix, keep: np.ndarray) -> np.ndarray:
+        """Column upper bounds that close every site outside ``keep`` (locked sites stay)."""
+        keep = keep.copy()
+        keep[self.lock_open] = True
+        keep[self.lock_static] = True
+        n, off = self.n_sites, self._off
+        upper = matrix.upper.copy()
+        for b in _SITE_BLOCKS:
+            upper[off[b] : off[b] + n] *= keep
+        upper[self._x0 : self._u0] *= keep[self.gp_site]
+        if self.cyc_pairs is not None and len(self.cyc_pairs):
+            drop = ~keep[self.cyc_pairs["pos"].to_numpy()]
+            upper[self._q0 :][drop] = 0.0
+        return upper
+
     def _master_start(
         self, matrix: _Matrix, hard: bool, limit: float, threads: int | None, cost: np.ndarray
     ) -> np.ndarray | None:
@@ -1682,15 +1688,9 @@ class PlacementModel:
         keep = master_sites(self, cost, hard=True, time_limit_s=limit / 6, threads=threads)
         if keep is None:
             return None
-        keep[self.lock_open] = True
-        keep[self.lock_static] = True
-        n, off = self.n_sites, self._off
-        upper = matrix.upper.copy()
+        upper = self._only_sites(matrix, keep)
         u = slice(self._u0, self._u0 + self.n_groups)
         upper[u] = np.where(self.group_coverable, 0.0, upper[u])
-        for b in _SITE_BLOCKS:
-            upper[off[b] : off[b] + n] *= keep
-        upper[self._x0 : self._u0] *= keep[self.gp_site]
         sub = dataclasses.replace(matrix, cost=cost, upper=upper)
         left = limit / 4 - (time.perf_counter() - t0)
         if left < 1.0:
