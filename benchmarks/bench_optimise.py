@@ -5,8 +5,14 @@ The model is exactly the one ``netplan run scenarios/england.yaml`` solves
 (28 contract hospitals + NHS acute hospitals), England major-road drive times, the
 60-minute standard, four cyclotrons (primary 240 min, back-up 360 min), 4 mobile units of
 at most 3 sites each, objective ``cover_then_cost``. Measures the model build time and the
-solve time to proven optimality (or the gap reached at the time limit) with HiGHS (highspy,
-direct) and CBC (PuLP), with and without exact zone merging.
+solve time to proven optimality (or the gap reached at the time limit), with and without
+exact zone merging, for three methods on the same model:
+
+- ``highs``: the default, HiGHS (highspy) through the exact site decomposition
+  (:mod:`netplan.optimise._decompose`);
+- ``highs-mip``: the monolithic MIP in HiGHS (``solve(decompose=False)``, with its
+  master-plan warm start);
+- ``cbc``: the monolithic MIP in CBC through PuLP.
 
 Run::
 
@@ -61,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "england.yaml"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per stage")
-    parser.add_argument("--solvers", default="highs,cbc")
+    parser.add_argument("--solvers", default="highs,highs-mip,cbc")
     parser.add_argument("--merge", default="on,off")
     parser.add_argument("--objective", default=None, help="override the scenario's objective")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -92,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         for solver in args.solvers.split(","):
             t1 = time.perf_counter()
             try:
-                res = model.solve(solver=solver, time_limit_s=args.time_limit, threads=args.threads)
+                res = model.solve(
+                    solver=solver.split("-")[0],
+                    time_limit_s=args.time_limit,
+                    threads=args.threads,
+                    decompose=False if solver.endswith("-mip") else None,
+                )
             except NetplanError as exc:  # e.g. no solution within the time limit
                 wall = time.perf_counter() - t1
                 print(f"  {solver}: no result after {wall:.1f} s: {exc}")
@@ -116,6 +127,15 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{solver}: build off/on = {ratio:.1f}x, "
                 f"gap on {sub.loc['on', 'gap']} vs off {sub.loc['off', 'gap']}"
+            )
+    for merge in done["merge"].unique():
+        sub = done[done["merge"] == merge].set_index("solver")
+        if {"highs", "highs-mip"} <= set(sub.index):
+            print(
+                f"merge={merge}: decomposition {sub.loc['highs', 'status']} in "
+                f"{sub.loc['highs', 'solve_s']} s (gap {sub.loc['highs', 'gap']}) vs monolithic "
+                f"HiGHS {sub.loc['highs-mip', 'status']} in {sub.loc['highs-mip', 'solve_s']} s "
+                f"(gap {sub.loc['highs-mip', 'gap']})"
             )
     return 0
 

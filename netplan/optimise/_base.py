@@ -59,6 +59,7 @@ class SolveInfo:
     mip_gap: float | None
     runtime_s: float
     solver_status: str
+    dual_bound: float = math.nan
 
 
 def default(key: str) -> Any:

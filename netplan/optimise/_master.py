@@ -48,9 +48,12 @@ class CapacityCuts:
     model
         A built :class:`~netplan.optimise.PlacementModel` without cyclotron capacity (its
         tracer flows depend on the assignment).
+    regions
+        Add the capacity rows of every distinct reachable set now (the warm start's
+        master); :mod:`netplan.optimise._decompose` adds its own rows as it goes.
     """
 
-    def __init__(self, model: PlacementModel) -> None:
+    def __init__(self, model: PlacementModel, *, regions: bool = True) -> None:
         self.model = model
         n, G = model.n_sites, model.n_groups
         self.n, self.G = n, G
@@ -76,7 +79,9 @@ class CapacityCuts:
         self.A = A.tocsr()[site_rows][:, self.cols].tocsr()
         self.row_lower = mat.row_lower[site_rows]
         self.row_upper = mat.row_upper[site_rows]
-        self._add_regions()
+        self.n_regions = 0
+        if regions:
+            self._add_regions()
 
     def _add_regions(self) -> None:
         """Add one capacity row per distinct reachable set :math:`N_g`, and one for the

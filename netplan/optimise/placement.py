@@ -1380,6 +1380,7 @@ class PlacementModel:
         threads: int | None = None,
         warm_start: bool | None = None,
         reassign: bool = True,
+        decompose: bool | None = None,
     ) -> PlacementResult:
         """Solve the model and return a frozen :class:`PlacementResult`.
 
@@ -1413,6 +1414,16 @@ class PlacementModel:
             the zones, :func:`netplan.optimise._assign.assign`). Cost, capacity and
             coverage are unchanged; the MIP's own assignment is arbitrary among the
             feasible ones (a zone could be sent 55 minutes away past a site with room).
+        decompose
+            HiGHS only (default None: on where it applies). Solve ``"cost"`` with hard
+            coverage and ``"cover_then_cost"`` (when every coverable zone can be served)
+            without cyclotron capacity by the exact site decomposition of
+            :mod:`netplan.optimise._decompose`: a site-level master with capacity rows
+            for site sets, checked by maximum flow, re-solved until its bound meets the
+            best plan. Same optimum, proven far faster at scale (England default: proven
+            optimal in ~55 s where the monolithic MIP ends at a 3 % gap in 60 s). If no
+            plan serves every coverable zone, or none is found in time, the monolithic
+            MIP is solved instead. ``False`` always solves the monolithic MIP.
 
         Returns
         -------
@@ -1432,7 +1443,14 @@ class PlacementModel:
             # try hard coverage first (numerically far easier), fall back to the penalty
             try:
                 result = self._solve(
-                    name, time_limit_s, mip_gap, threads, warm_start, hard=True, reassign=reassign
+                    name,
+                    time_limit_s,
+                    mip_gap,
+                    threads,
+                    warm_start,
+                    hard=True,
+                    reassign=reassign,
+                    decompose=decompose,
                 )
                 note = "every coverable zone served in full (hard coverage)"
                 return dataclasses.replace(result, messages=(*result.messages, note))
@@ -1443,7 +1461,14 @@ class PlacementModel:
                     f"solved with an uncovered penalty of £{self._penalty:,.0f} per scan"
                 )
                 result = self._solve(
-                    name, time_limit_s, mip_gap, threads, warm_start, hard=False, reassign=reassign
+                    name,
+                    time_limit_s,
+                    mip_gap,
+                    threads,
+                    warm_start,
+                    hard=False,
+                    reassign=reassign,
+                    decompose=False,
                 )
                 return dataclasses.replace(result, messages=(*result.messages, note))
         return self._solve(
@@ -1454,6 +1479,7 @@ class PlacementModel:
             warm_start,
             hard=math.isinf(self._penalty),
             reassign=reassign,
+            decompose=decompose,
         )
 
     def _solve(
@@ -1466,7 +1492,12 @@ class PlacementModel:
         *,
         hard: bool,
         reassign: bool = True,
+        decompose: bool | None = None,
     ) -> PlacementResult:
+        if name == "highs" and decompose is not False and self._decomposable(hard):
+            result = self._solve_by_sites(time_limit_s, mip_gap, threads, reassign)
+            if result is not None:
+                return result
         stages_out: list[dict[str, Any]] = []
         matrix = self.matrix
         if hard:
@@ -1583,6 +1614,81 @@ class PlacementModel:
         if note:
             result = dataclasses.replace(result, messages=(*result.messages, note))
         return result
+
+    def _decomposable(self, hard: bool) -> bool:
+        """Whether the exact site decomposition applies (see ``solve(decompose=)``)."""
+        if self.cyc_pairs is not None:
+            return False
+        return (self.objective == "cost" and hard) or self.objective == "cover_then_cost"
+
+    def _solve_by_sites(
+        self,
+        time_limit_s: float | None,
+        mip_gap: float | None,
+        threads: int | None,
+        reassign: bool,
+    ) -> PlacementResult | None:
+        """Solve by :class:`~netplan.optimise._decompose.SiteDecomposition`; None when no
+        plan serves every coverable zone (or none was found in time)."""
+        from .. import settings
+        from ._assign import assign
+        from ._decompose import SiteDecomposition
+
+        limit = float(settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
+        t0 = time.perf_counter()
+        cost = self._cost_vector()
+        dec = SiteDecomposition(self, cost)
+        info, plan, counts = dec.solve(limit - (time.perf_counter() - t0), mip_gap, threads)
+        if plan is None:
+            logger.info("decomposition: %s; solving the monolithic MIP", info.solver_status)
+            return None
+        values = np.zeros(self._ncol)
+        values[dec.cuts.cols] = plan
+        u = slice(self._u0, self._u0 + self.n_groups)
+        capacity = dec.cuts.capacity(values)
+        # a group is served iff an open site is within reach (zones without demand under
+        # "cover_then_cost" may be left unserved; all others are served in full)
+        reach = np.bincount(
+            self.gp_group, weights=(capacity > 0)[self.gp_site], minlength=self.n_groups
+        )
+        values[u] = np.where(reach > 0, 0.0, 1.0)
+        share = assign(self, capacity, values[u])
+        if not reassign:
+            logger.info("decomposition: zones always go to the nearest site with room")
+        runtime = time.perf_counter() - t0
+        info = dataclasses.replace(info, runtime_s=runtime)
+        infos, stages = [], []
+        if self.objective == "cover_then_cost":
+            # every coverable zone served: the first stage's minimum (zero) is reached
+            infos.append(SolveInfo(Status.OPTIMAL, 0.0, 0.0, 0.0, "optimal", 0.0))
+            stages.append(
+                {
+                    "stage": "uncovered_scans",
+                    "status": str(Status.OPTIMAL),
+                    "objective": 0.0,
+                    "mip_gap": 0.0,
+                    "runtime_s": 0.0,
+                }
+            )
+        infos.append(info)
+        stages.append(
+            {
+                "stage": "cost",
+                "status": str(info.status),
+                "objective": info.objective,
+                "mip_gap": info.mip_gap,
+                "runtime_s": runtime,
+            }
+        )
+        result = self._result(
+            values, "highs", infos, stages, info.status, self.build_time_s, share=share
+        )
+        note = (
+            f"solved by site decomposition: {counts['rounds']} master solves, "
+            f"{counts['plans']} plans checked by maximum flow, {counts['rows']} capacity rows; "
+            f"bound £{info.dual_bound:,.0f}, zones sent to the nearest open site with room"
+        )
+        return dataclasses.replace(result, messages=(*result.messages, note))
 
     def _reassign(self, values: np.ndarray) -> np.ndarray:
         """Zone-pair shares minimising scan-minutes for the solved sites (see ``solve``)."""
@@ -1957,8 +2063,18 @@ def _solve_highs(
     threads: int | None,
     start: np.ndarray | None = None,
     options: Mapping[str, Any] | None = None,
+    *,
+    on_solution: Callable[[np.ndarray, float], None] | None = None,
+    should_stop: Callable[[float, float], bool] | None = None,
+    objective_bound: float | None = None,
 ) -> tuple[SolveInfo, np.ndarray, float]:
-    """Solve the matrix with highspy directly (``options``: extra HiGHS options)."""
+    """Solve the matrix with highspy directly (``options``: extra HiGHS options).
+
+    ``on_solution(x, dual_bound)`` sees every MIP solution HiGHS finds;
+    ``should_stop(primal_bound, dual_bound)`` may interrupt the search; with
+    ``objective_bound`` HiGHS prunes every node that cannot beat it (all three in the
+    model's own objective units).
+    """
     import highspy
 
     from .. import settings
@@ -1997,6 +2113,23 @@ def _solve_highs(
         for k in mat.integer
     ]
     h.passModel(lp)
+    if objective_bound is not None and math.isfinite(objective_bound):
+        h.setOptionValue("objective_bound", float(objective_bound) / scale)
+    if on_solution is not None:
+        h.cbMipSolution.subscribe(
+            lambda e: on_solution(
+                np.asarray(e.data_out.mip_solution, dtype=float),
+                float(e.data_out.mip_dual_bound) * scale,
+            )
+        )
+    if should_stop is not None:
+
+        def interrupt(e: Any) -> None:
+            out = e.data_out
+            if should_stop(float(out.mip_primal_bound) * scale, float(out.mip_dual_bound) * scale):
+                e.interrupt()
+
+        h.cbMipInterrupt.subscribe(interrupt)
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = np.asarray(start, dtype=float)
@@ -2025,8 +2158,9 @@ def _solve_highs(
     else:
         status = Status.NOT_SOLVED
     values = np.asarray(h.getSolution().col_value, dtype=float)
+    bound = float(info.mip_dual_bound) * scale if mat.integer.any() else objective
     return (
-        SolveInfo(status, objective, gap, runtime_s, h.modelStatusToString(ms)),
+        SolveInfo(status, objective, gap, runtime_s, h.modelStatusToString(ms), bound),
         values,
         build_s,
     )
