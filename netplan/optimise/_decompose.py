@@ -65,7 +65,8 @@ logger = logging.getLogger(__name__)
 _START_SET_SITES = 10  # reachable sets up to this many sites start in the master
 _POOL_ROWS_PER_PLAN = 200  # at most this many pool rows queued per plan checked
 _ROUND_CUTS = 10  # a round may stop once this many rows are queued ...
-_ROUND_GAP = 0.01  # ... and the master's incumbent is within this of its bound
+_ROUND_GAP = 0.02  # ... and the master's incumbent is within this of its bound,
+_ROUND_S = 5.0  # or once it has run this long with at least one row queued
 _DEFAULT_GAP = 1e-4  # HiGHS's default relative MIP gap
 
 
@@ -95,6 +96,7 @@ class _Round:
     """What one master solve collected through the callback."""
 
     lower: float
+    started: float = field(default_factory=time.perf_counter)
     queued: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list)
     plans: int = 0
     stop: bool = False
@@ -129,6 +131,8 @@ class SiteDecomposition:
         self._base_rows()
         self.rows: list[tuple[np.ndarray, np.ndarray, float]] = []
         self._seen: set[bytes] = set()
+        self.last_plan: np.ndarray | None = None  # the last master plan checked
+        self.must_serve = must
         self._start_rows()
 
     # ------------------------------------------------------------------ rows
@@ -297,6 +301,7 @@ class SiteDecomposition:
                 if objective >= upper_bound - tolerance(upper_bound):
                     return
                 state.plans += 1
+                self.last_plan = x.copy()
                 fits, rows = self.check(x)
                 at_bound = objective <= max(state.lower, dual_bound) + tolerance(objective)
                 state.queued.extend(rows)
@@ -306,6 +311,8 @@ class SiteDecomposition:
 
             def should_stop(primal: float, dual: float, state: _Round = state) -> bool:
                 if state.stop:
+                    return True
+                if state.queued and time.perf_counter() - state.started > _ROUND_S:
                     return True
                 return (
                     len(state.queued) >= _ROUND_CUTS
@@ -354,7 +361,8 @@ class SiteDecomposition:
         runtime = time.perf_counter() - t0
         counts = {"rounds": rounds, "plans": plans, "rows": len(self.rows)}
         if best is None:
-            return SolveInfo(Status.NOT_SOLVED, math.nan, None, runtime, status_text), None, counts
+            info = SolveInfo(Status.NOT_SOLVED, math.nan, None, runtime, status_text, lower_bound)
+            return info, None, counts
         gap = max(0.0, (upper_bound - lower_bound) / max(abs(upper_bound), 1e-9))
         proven = upper_bound - lower_bound <= tolerance(upper_bound)
         status = status_from_gap(gap, proven=proven)

@@ -45,6 +45,9 @@ _INFEASIBLE = pulp.LpStatus[pulp.LpStatusInfeasible]
 _EPS = 1e-9
 _SITE_BLOCKS = ("y", "t", "v", "s", "m")  # open, static-open, mobile-open, scanners, days
 _REGION_MIN_SCANNERS = 0.5  # region cuts only for regions needing at least this many
+# share of the time limit the site decomposition may take before, unproven, the MIP over
+# its last plan's sites gets the rest
+_DECOMPOSE_SHARE = 0.8
 _WITH_START_OPTIONS = {
     "mip_heuristic_run_rins": False,
     "mip_heuristic_run_rens": False,
@@ -1638,12 +1641,35 @@ class PlacementModel:
         t0 = time.perf_counter()
         cost = self._cost_vector()
         dec = SiteDecomposition(self, cost)
-        info, plan, counts = dec.solve(limit - (time.perf_counter() - t0), mip_gap, threads)
-        if plan is None:
+        info, plan, counts = dec.solve(
+            limit * _DECOMPOSE_SHARE - (time.perf_counter() - t0), mip_gap, threads
+        )
+        if info.status == Status.INFEASIBLE:  # no plan serves every coverable zone
+            logger.info("decomposition: hard coverage infeasible; solving the monolithic MIP")
+            return None
+        values = None
+        if plan is not None:
+            values = np.zeros(self._ncol)
+            values[dec.cuts.cols] = plan
+        if info.status != Status.OPTIMAL and dec.last_plan is not None:
+            # not proven in time: the MIP over the last master plan's sites often finds a
+            # better plan than the master's checked ones; the master's bound still holds
+            used = dec.cuts.capacity(dec.last_plan) > 0
+            left = limit - (time.perf_counter() - t0)
+            other = self._restricted_plan(used, dec.must_serve, cost, left, threads)
+            if other is not None and (values is None or cost @ other < cost @ values):
+                values = other
+                logger.info("decomposition: the last master plan's sites gave %.6g", cost @ other)
+        if values is None:
             logger.info("decomposition: %s; solving the monolithic MIP", info.solver_status)
             return None
-        values = np.zeros(self._ncol)
-        values[dec.cuts.cols] = plan
+        objective = float(cost @ values)
+        gap = math.inf
+        if math.isfinite(info.dual_bound):
+            gap = max(0.0, (objective - info.dual_bound) / max(abs(objective), 1e-9))
+        info = dataclasses.replace(
+            info, objective=objective, mip_gap=gap, status=status_from_gap(gap, proven=True)
+        )
         u = slice(self._u0, self._u0 + self.n_groups)
         capacity = dec.cuts.capacity(values)
         # a group is served iff an open site is within reach (zones without demand under
@@ -1689,6 +1715,26 @@ class PlacementModel:
             f"bound £{info.dual_bound:,.0f}, zones sent to the nearest open site with room"
         )
         return dataclasses.replace(result, messages=(*result.messages, note))
+
+    def _restricted_plan(
+        self,
+        keep: np.ndarray,
+        must_serve: np.ndarray,
+        cost: np.ndarray,
+        time_limit_s: float,
+        threads: int | None,
+    ) -> np.ndarray | None:
+        """The full MIP over the sites ``keep`` only, groups ``must_serve`` served in full,
+        solved to 1 % for at most ``time_limit_s``; None if it finds no plan."""
+        if time_limit_s < 1.0:
+            return None
+        upper = self._only_sites(self.matrix, keep)
+        u = slice(self._u0, self._u0 + self.n_groups)
+        upper[u] = np.where(must_serve, 0.0, upper[u])
+        sub = dataclasses.replace(self.matrix, cost=cost, upper=upper)
+        info, values, _ = _solve_highs(sub, time_limit_s, 0.01, threads)
+        logger.info("MIP over %d sites: %s, %.6g", int(keep.sum()), info.status, info.objective)
+        return values if info.status in (Status.OPTIMAL, Status.FEASIBLE) else None
 
     def _reassign(self, values: np.ndarray) -> np.ndarray:
         """Zone-pair shares minimising scan-minutes for the solved sites (see ``solve``)."""
@@ -1738,7 +1784,7 @@ class PlacementModel:
                 "cover_then_cost",
             )
         ):
-            values = self._master_start(matrix, hard, limit, threads, cost)
+            values = self._master_start(limit, threads, cost)
             if values is not None or self.objective == "cover_then_cost":
                 return values
         first = self._stages()[0][1]
@@ -1785,7 +1831,7 @@ class PlacementModel:
         return upper
 
     def _master_start(
-        self, matrix: _Matrix, hard: bool, limit: float, threads: int | None, cost: np.ndarray
+        self, limit: float, threads: int | None, cost: np.ndarray
     ) -> np.ndarray | None:
         """The MIP over the sites of the master's plan, every coverable zone served."""
         from ._master import master_sites
@@ -1794,21 +1840,8 @@ class PlacementModel:
         keep = master_sites(self, cost, hard=True, time_limit_s=limit / 6, threads=threads)
         if keep is None:
             return None
-        upper = self._only_sites(matrix, keep)
-        u = slice(self._u0, self._u0 + self.n_groups)
-        upper[u] = np.where(self.group_coverable, 0.0, upper[u])
-        sub = dataclasses.replace(matrix, cost=cost, upper=upper)
         left = limit / 4 - (time.perf_counter() - t0)
-        if left < 1.0:
-            return None
-        info, values, _ = _solve_highs(sub, left, 0.01, threads)
-        logger.info(
-            "start: MIP over the master's %d sites: %s, objective %.6g",
-            int(keep.sum()),
-            info.status,
-            info.objective,
-        )
-        return values if info.status in (Status.OPTIMAL, Status.FEASIBLE) else None
+        return self._restricted_plan(keep, self.group_coverable, cost, left, threads)
 
     def _infeasible_hint(self) -> str:
         rules = []
