@@ -45,9 +45,9 @@ _INFEASIBLE = pulp.LpStatus[pulp.LpStatusInfeasible]
 _EPS = 1e-9
 _SITE_BLOCKS = ("y", "t", "v", "s", "m")  # open, static-open, mobile-open, scanners, days
 _REGION_MIN_SCANNERS = 0.5  # region cuts only for regions needing at least this many
-# share of the time limit the site decomposition may take before, unproven, the MIP over
-# its last plan's sites gets the rest
-_DECOMPOSE_SHARE = 0.8
+# time kept back from the site decomposition for the MIP over its last plan's sites, in
+# case the proof is not done: a quarter of the limit, at most this many seconds
+_DECOMPOSE_RESERVE_S = 5.0
 _WITH_START_OPTIONS = {
     "mip_heuristic_run_rins": False,
     "mip_heuristic_run_rens": False,
@@ -1641,8 +1641,9 @@ class PlacementModel:
         t0 = time.perf_counter()
         cost = self._cost_vector()
         dec = SiteDecomposition(self, cost)
+        reserve = min(limit / 4, _DECOMPOSE_RESERVE_S)
         info, plan, counts = dec.solve(
-            limit * _DECOMPOSE_SHARE - (time.perf_counter() - t0), mip_gap, threads
+            limit - reserve - (time.perf_counter() - t0), mip_gap, threads
         )
         if info.status == Status.INFEASIBLE:  # no plan serves every coverable zone
             logger.info("decomposition: hard coverage infeasible; solving the monolithic MIP")
