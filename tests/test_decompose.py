@@ -567,3 +567,17 @@ def test_pool_check_accepts_a_plan_that_fits() -> None:
     fits, _ = dec.check(x)
     assert fits
     assert decomposed(m.solve(**SOLVE))
+
+
+def test_solves_with_changing_thread_counts_in_one_process() -> None:
+    """HiGHS keeps one global thread pool: a solve asking for another thread count than the
+    previous one used to stop at once with model status "Not Set"."""
+    od, dem, sit, kw, reach, d = random_instance(3)
+    m = model(od, dem, sit, **kw)
+    costs = set()
+    for threads in (None, 1, 2, 1):
+        for decompose in (True, False):
+            r = m.solve(solver="highs", threads=threads, decompose=decompose, time_limit_s=20)
+            assert r.status == Status.OPTIMAL
+            costs.add(round(r.cost_gbp_per_year, 6))
+    assert len(costs) == 1

@@ -48,6 +48,7 @@ _REGION_MIN_SCANNERS = 0.5  # region cuts only for regions needing at least this
 # time kept back from the site decomposition for the MIP over its last plan's sites, in
 # case the proof is not done: a quarter of the limit, at most this many seconds
 _DECOMPOSE_RESERVE_S = 5.0
+_SCHEDULER_THREADS: int | None = None  # threads of HiGHS's global pool (see _solve_highs)
 _WITH_START_OPTIONS = {
     "mip_heuristic_run_rins": False,
     "mip_heuristic_run_rens": False,
@@ -2120,6 +2121,13 @@ def _solve_highs(
     )
     if mip_gap is not None:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
+    global _SCHEDULER_THREADS
+    wanted = 0 if threads is None else int(threads)  # 0: HiGHS's own choice
+    if _SCHEDULER_THREADS is not None and wanted != _SCHEDULER_THREADS:
+        # HiGHS keeps one global thread pool per process and refuses to run (model status
+        # "Not Set") when a later solve asks for another thread count: rebuild the pool
+        highspy.Highs.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS = wanted
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     for key, value in (options or {}).items():
