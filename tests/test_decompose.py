@@ -572,7 +572,7 @@ def test_pool_check_accepts_a_plan_that_fits() -> None:
 def test_solves_with_changing_thread_counts_in_one_process() -> None:
     """HiGHS keeps one global thread pool: a solve asking for another thread count than the
     previous one used to stop at once with model status "Not Set"."""
-    od, dem, sit, kw, reach, d = random_instance(3)
+    od, dem, sit, kw, _reach, _d = random_instance(3)
     m = model(od, dem, sit, **kw)
     costs = set()
     for threads in (None, 1, 2, 1):
