@@ -39,7 +39,8 @@ callback, as solve-and-add rounds):
 
 The zones are then assigned to the open sites by one LP (:func:`netplan.optimise._assign.
 assign`). Measured on the England default (``benchmarks/bench_optimise.py``): proven
-optimal at £63.145 m/yr in about 55 s, where the monolithic MIP ends at a 3 % gap in 60 s.
+optimal at £63.145 m/yr in 47-82 s (depending on HiGHS's path), where the monolithic MIP
+ends at a 2-3 % gap in 60 s.
 """
 
 from __future__ import annotations
