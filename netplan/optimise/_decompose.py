@@ -155,59 +155,47 @@ class SiteDecomposition:
             hi = np.r_[hi, np.full(len(free), np.inf)]
         self.A0, self.lo0, self.hi0 = A, lo, hi
 
-    def row(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
-        """The capacity row of the site mask ``S`` (None if it is already in)."""
+    def row(
+        self, S: np.ndarray, need: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The capacity row of the site mask ``S`` (None if it is already in); ``need``,
+        the demand inside ``S``, is computed when not given."""
         key = np.flatnonzero(S).tobytes()
         if key in self._seen:
             return None
         self._seen.add(key)
-        need = float(self.model.gd[self.cuts.inside(S)].sum())
+        if need is None:
+            need = float(self.model.gd[self.cuts.inside(S)].sum())
         idx = np.flatnonzero(S)
         off = self.model._off
         cols = np.r_[off["s"] + idx, off["m"] + idx]
         vals = np.r_[np.full(len(idx), self.a_s), np.full(len(idx), self.a_m)]
-        rhs = need / self.unit
-        if self.integral:
-            # the left side is an integer: round up (less a hair, so round-off never
-            # cuts off a plan that fits exactly)
-            rhs = math.ceil(rhs - 1e-6)
-        return cols, vals, rhs
+        return cols, vals, float(self._units(np.array([need]))[0])
 
     def _start_rows(self) -> None:
         cuts, n = self.cuts, self.n
-        B = cuts.B
-        groups = np.flatnonzero(cuts.served & (cuts.size > 0))
-        first: dict[bytes, np.ndarray] = {}
-        for g in groups:
-            idx = B.indices[B.indptr[g] : B.indptr[g + 1]]
-            first.setdefault(idx.tobytes(), idx)
-        pool = []
-        for idx in first.values():
+        R, need = cuts.region_sets()
+        sizes = np.diff(R.indptr)
+        for k in np.flatnonzero(sizes <= _START_SET_SITES):
             S = np.zeros(n, bool)
-            S[idx] = True
-            if len(idx) <= _START_SET_SITES:
-                self._append(self.rows, self.row(S))
-            else:
-                pool.append(idx)
-        everywhere = np.asarray(B[groups].sum(axis=0)).ravel() > 0
+            S[R.indices[R.indptr[k] : R.indptr[k + 1]]] = True
+            self._append(self.rows, self.row(S, need[k]))
+        groups = np.flatnonzero(cuts.served & (cuts.size > 0))
+        everywhere = np.asarray(cuts.B[groups].sum(axis=0)).ravel() > 0
         self._append(self.rows, self.row(everywhere))
         # the pool: one row per larger reachable set, checked against every plan
-        sizes = np.fromiter((len(i) for i in pool), np.int64, len(pool))
-        self.pool_sets = pool
-        self.pool = sp.csr_matrix(
-            (
-                np.ones(int(sizes.sum())),
-                (np.repeat(np.arange(len(pool)), sizes), np.concatenate(pool or [[]])),
-            ),
-            shape=(len(pool), n),
-        )
-        need = np.zeros(len(pool))
-        for k, idx in enumerate(pool):
-            S = np.zeros(n, bool)
-            S[idx] = True
-            need[k] = self.model.gd[cuts.inside(S)].sum() / self.unit
-        self.pool_need = np.ceil(need - 1e-6) if self.integral else need
-        self.pool_added = np.zeros(len(pool), bool)
+        big = np.flatnonzero(sizes > _START_SET_SITES)
+        self.pool = R[big]
+        self.pool_sets = [R.indices[R.indptr[k] : R.indptr[k + 1]] for k in big]
+        self.pool_scans = need[big]
+        self.pool_need = self._units(self.pool_scans)
+        self.pool_added = np.zeros(len(big), bool)
+
+    def _units(self, need: np.ndarray) -> np.ndarray:
+        """Right-hand sides in capacity units: rounded up when the left side is an integer
+        (less a hair, so round-off never cuts off a plan that fits exactly)."""
+        rhs = np.asarray(need, dtype=float) / self.unit
+        return np.ceil(rhs - 1e-6) if self.integral else rhs
 
     def master(self) -> _Matrix:
         """The current master problem."""
@@ -256,7 +244,7 @@ class SiteDecomposition:
             self.pool_added[k] = True
             S = np.zeros(self.n, bool)
             S[self.pool_sets[k]] = True
-            self._append(out, self.row(S))
+            self._append(out, self.row(S, self.pool_scans[k]))
         if violated.any():
             return False, out
         short_sets = self.cuts.violated(x)
@@ -357,8 +345,8 @@ class SiteDecomposition:
             )
             if best is not None and upper_bound - lower_bound <= tolerance(upper_bound):
                 break
-            if not state.queued and info.status == Status.OPTIMAL and best is None:
-                break  # cannot happen: an optimal master plan either passes or adds rows
+            if not state.queued and best is None:
+                break  # no plan and nothing learnt (e.g. the solver stopped without one)
         runtime = time.perf_counter() - t0
         counts = {"rounds": rounds, "plans": plans, "rows": len(self.rows)}
         if best is None:

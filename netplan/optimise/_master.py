@@ -83,14 +83,28 @@ class CapacityCuts:
         if regions:
             self._add_regions()
 
-    def _add_regions(self) -> None:
-        """Add one capacity row per distinct reachable set :math:`N_g`, and one for the
-        whole network."""
-        B, gd = self.B, self.model.gd
+    def region_sets(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The distinct reachable sets :math:`N_g` of the groups with demand, one 0/1 row
+        per set (sites as columns), and the demand of the groups whose whole reachable set
+        lies inside each (served in full)."""
+        B = self.B
         first: dict[bytes, int] = {}
         for g in np.flatnonzero(self.served & (self.size > 0)):
             first.setdefault(B.indices[B.indptr[g] : B.indptr[g + 1]].tobytes(), int(g))
         R = B[np.fromiter(first.values(), np.int64, len(first))]
+        return R, self.inside_demand(R)
+
+    def inside_demand(self, R: sp.csr_matrix) -> np.ndarray:
+        """Demand of the served groups whose reachable set lies inside each 0/1 row of R."""
+        inter = (R @ self.B.T).tocoo()
+        ok = (inter.data == self.size[inter.col]) & self.served[inter.col]
+        return np.bincount(inter.row[ok], self.model.gd[inter.col[ok]], minlength=R.shape[0])
+
+    def _add_regions(self) -> None:
+        """Add one capacity row per distinct reachable set :math:`N_g`, and one for the
+        whole network."""
+        B, gd = self.B, self.model.gd
+        R, _ = self.region_sets()
         reach = np.asarray(B.sum(axis=0)).ravel() > 0
         R = sp.vstack([R, sp.csr_matrix(reach.astype(float)[None, :])], format="csr")
         inter = (R @ B.T).tocoo()

@@ -9,6 +9,7 @@ rows as a PuLP problem and solves it with the CBC binary bundled with PuLP.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -1443,19 +1444,13 @@ class PlacementModel:
             If the solver stops without any solution (e.g. time limit too short).
         """
         name = check_solver(solver)
+        run = functools.partial(
+            self._solve, name, time_limit_s, mip_gap, threads, warm_start, reassign=reassign
+        )
         if self._auto_penalty and self.objective == "cost" and not self._shortfall:
             # try hard coverage first (numerically far easier), fall back to the penalty
             try:
-                result = self._solve(
-                    name,
-                    time_limit_s,
-                    mip_gap,
-                    threads,
-                    warm_start,
-                    hard=True,
-                    reassign=reassign,
-                    decompose=decompose,
-                )
+                result = run(hard=True, decompose=decompose)
                 note = "every coverable zone served in full (hard coverage)"
                 return dataclasses.replace(result, messages=(*result.messages, note))
             except InfeasibleError as exc:
@@ -1464,27 +1459,9 @@ class PlacementModel:
                     "coverage of every coverable zone is impossible under the rules; "
                     f"solved with an uncovered penalty of £{self._penalty:,.0f} per scan"
                 )
-                result = self._solve(
-                    name,
-                    time_limit_s,
-                    mip_gap,
-                    threads,
-                    warm_start,
-                    hard=False,
-                    reassign=reassign,
-                    decompose=False,
-                )
+                result = run(hard=False, decompose=False)
                 return dataclasses.replace(result, messages=(*result.messages, note))
-        return self._solve(
-            name,
-            time_limit_s,
-            mip_gap,
-            threads,
-            warm_start,
-            hard=math.isinf(self._penalty),
-            reassign=reassign,
-            decompose=decompose,
-        )
+        return run(hard=math.isinf(self._penalty), decompose=decompose)
 
     def _solve(
         self,
