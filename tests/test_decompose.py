@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from netplan.optimise import PlacementModel, Status
-from netplan.optimise._decompose import SiteDecomposition, capacity_units
+from netplan.optimise._decompose import SiteDecomposition, capacity_units, cost_grain
 from netplan.optimise.placement import _solve_highs
 
 BASE = {
@@ -108,6 +108,69 @@ def test_capacity_units_irrational_ratio_stays_in_scans(ks: float, km: float) ->
     a_s, a_m, unit, integral = capacity_units(ks, km)
     assert integral is False
     assert (a_s, a_m, unit) == (ks, km, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("costs", "grain"),
+    [
+        ([200.0, 30.0, 0.0], 10.0),
+        ([1_100_000.0, 150_000.0, 84_975.0], 25.0),
+        ([2_000_000.0 / 7, 100_000.0], 100_000.0 / 7),  # annualised over 7 years
+        ([0.5, 0.75], 0.25),
+        ([1.0, np.pi], None),  # no common grain
+        ([0.0], None),  # nothing costs anything
+    ],
+)
+def test_cost_grain(costs: list[float], grain: float | None) -> None:
+    found = cost_grain(np.array(costs))
+    if grain is None:
+        assert found is None
+        return
+    assert found == pytest.approx(grain, rel=1e-12)
+    # every cost is a whole number of grains
+    ratios = np.array(costs) / found
+    assert np.allclose(ratios, np.round(ratios), rtol=0, atol=1e-9)
+
+
+def test_tie_break_stays_within_a_quarter_grain() -> None:
+    # X (60 scans) reaches {a, b}, Y (60) {b, c}, W (101) {e}: b is reached by 120 scans,
+    # a and c by 60, e by 101
+    m = model(*union_args(), max_mobile_days_per_site=5)
+    dec = SiteDecomposition(m, m._cost_vector())
+    assert dec.grain == 10.0  # costs 200 (scanner), 30 (install), 30 (mobile day)
+    reward = dec.cost - dec.search_cost
+    assert (reward >= 0).all()
+    # the largest plan the bounds allow is rewarded by at most a quarter grain
+    most = float(reward @ dec.upper)
+    assert 0 < most <= 0.25 * dec.grain
+    # ... and exactly a quarter if every site were as busy as the busiest
+    n, off = m.n_sites, m._off
+    units = 10 * dec.upper[off["s"] : off["s"] + n].sum() + dec.upper[off["m"] : off["m"] + n].sum()
+    assert reward.max() == pytest.approx(10 * 0.25 * dec.grain / units)
+    pos = {sid: k for k, sid in enumerate(m.site_ids)}
+    s = reward[m._off["s"] : m._off["s"] + m.n_sites]
+    days = reward[m._off["m"] : m._off["m"] + m.n_sites]
+    # a scanner is worth a_s = 10 mobile days, and busier sites are rewarded more
+    assert s == pytest.approx(10 * days)
+    assert s[pos["b"]] > s[pos["e"]] > s[pos["a"]] > 0
+    assert s[pos["a"]] == pytest.approx(s[pos["c"]])
+    assert s[pos["e"]] / s[pos["b"]] == pytest.approx(101 / 120)
+    # bounds of the master's objective round up to the next whole grain
+    assert dec.bound(657.6) == 660.0
+    assert dec.bound(660.0 - 1e-9) == 660.0
+    assert dec.bound(-np.inf) == -np.inf
+
+
+def test_no_tie_break_without_a_cost_grain() -> None:
+    m = union_instance(mobile_gbp_per_day=np.pi)
+    dec = SiteDecomposition(m, m._cost_vector())
+    assert dec.grain is None
+    assert np.array_equal(dec.search_cost, dec.cost)
+    assert dec.bound(657.6) == 657.6
+    r = m.solve(**SOLVE, decompose=True)
+    assert decomposed(r)
+    assert r.status == Status.OPTIMAL
+    assert r.cost_gbp_per_year == pytest.approx(860.0)  # days cost 10 pi: still 2 at b
 
 
 # ------------------------------------------------------------------ random instances
@@ -356,7 +419,11 @@ def test_union_of_reachable_sets_binds() -> None:
     assert all(sorted(np.unique(c % m.n_sites).tolist()) != abc for c, _, _ in dec.rows)
     info, x, _ = _solve_highs(dec.master(), 10, 0.0, 1)
     assert info.status == Status.OPTIMAL
-    assert info.objective == pytest.approx(660.0)
+    # the master minimises the cost less a tie-break worth under a quarter of the grain
+    assert dec.grain == 10.0
+    assert 660.0 - 2.5 <= info.objective < 660.0
+    assert float(dec.cost @ x) == pytest.approx(660.0)
+    assert dec.bound(info.dual_bound) == pytest.approx(660.0)
     s = np.round(x[m._off["s"] : m._off["s"] + m.n_sites])
     assert s[pos["b"]] == 1
     assert s[pos["e"]] == 2
