@@ -17,10 +17,13 @@ import logging
 import math
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pulp
@@ -110,6 +113,9 @@ def _parse_cbc_log(text: str) -> tuple[float | None, float | None, float | None]
     return objective, bound, gap
 
 
+_CBC_STOP = (2.0, 30.0)  # CBC is stopped at 2 x its time limit + 30 s
+
+
 def solve_pulp(
     prob: pulp.LpProblem,
     *,
@@ -127,7 +133,9 @@ def solve_pulp(
     solver
         {"cbc", "highs"}: CBC through ``pulp.PULP_CBC_CMD``, HiGHS through ``pulp.HiGHS``.
     time_limit_s
-        Wall-clock limit; default ``netplan.settings.solver_time_limit_s``.
+        Wall-clock limit; default ``netplan.settings.solver_time_limit_s``. CBC does not
+        check it during presolve and the root LP, so a CBC still running at twice the
+        limit plus 30 s is stopped (:class:`SolverError`).
     mip_gap
         Relative MIP gap at which the solver may stop; default the solver's own.
     threads
@@ -141,7 +149,7 @@ def solve_pulp(
     Raises
     ------
     SolverError
-        If the solver cannot be run.
+        If the solver cannot be run, or CBC had to be stopped past its time limit.
     """
     name = check_solver(solver)
     limit = settings.solver_time_limit_s if time_limit_s is None else float(time_limit_s)
@@ -158,13 +166,34 @@ def solve_pulp(
     else:
         cmd = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=threads)
     start = time.perf_counter()
+    stopped: list[int] = []
+    watchdog = None
+    if name == "cbc":
+        # CBC checks its limit only between nodes: on a large model its presolve and root
+        # LP can run for many times the limit (England unmerged: 12 min on a 60 s limit)
+        grace = _CBC_STOP[0] * limit + _CBC_STOP[1]
+        watchdog = threading.Timer(grace, lambda: stopped.extend(stop_children(cmd.path)))
+        watchdog.daemon = True
+        watchdog.start()
     try:
         prob.solve(cmd)
-    except pulp.PulpSolverError as exc:  # pragma: no cover - solver binary missing
-        msg = f"{name} failed on model {prob.name!r}: {exc}"
+    except pulp.PulpSolverError as exc:
+        if log_path is not None:
+            os.unlink(log_path)
+        if stopped:
+            msg = (
+                f"cbc did not stop at its {limit:g} s time limit on model {prob.name!r} and "
+                f"was stopped after {time.perf_counter() - start:.0f} s, without a solution "
+                "(CBC does not check the limit during presolve and the root LP); use "
+                "solver='highs' or a longer time limit."
+            )
+            raise SolverError(msg) from exc
+        msg = f"{name} failed on model {prob.name!r}: {exc}"  # pragma: no cover - no binary
         raise SolverError(msg) from exc
     finally:
         runtime_s = time.perf_counter() - start
+        if watchdog is not None:
+            watchdog.cancel()
     solver_status = pulp.LpStatus.get(prob.status, str(prob.status))
     objective = pulp.value(prob.objective)
     objective = float(objective) if objective is not None else math.nan
@@ -207,6 +236,34 @@ def solve_pulp(
         gap,
     )
     return SolveInfo(status, objective, gap, runtime_s, solver_status)
+
+
+def stop_children(executable: str) -> list[int]:
+    """Terminate this process's child processes running ``executable``; their pids.
+
+    Reads ``/proc`` (Linux); elsewhere nothing is stopped.
+    """
+    target = os.path.realpath(executable)
+    me = os.getpid()
+    out: list[int] = []
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover - not Linux
+        return out
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # "pid (command) state ppid ...": the command may hold spaces and brackets
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid != me or os.path.realpath(entry / "exe") != target:
+                continue
+            os.kill(int(entry.name), signal.SIGTERM)
+        except (OSError, ValueError, IndexError):  # gone meanwhile, or not ours to read
+            continue
+        out.append(int(entry.name))
+    if out:
+        logger.warning("stopped %s (pid %s): past its time limit", executable, out)
+    return out
 
 
 def raise_for_status(info: SolveInfo, *, model: str, hint: str) -> None:

@@ -37,10 +37,17 @@ callback, as solve-and-add rounds):
    loop ends when the incumbent meets it (within the MIP gap): that plan is optimal for
    the full model. At the time limit the incumbent is returned with its gap.
 
+Costs are per scanner, per static site and per mobile day, so many plans cost the same
+(England: any 55 single-scanner static sites and 12 mobile days), and most of them leave a
+city short. The master therefore minimises the cost less a tie-break worth under a quarter
+of the cost grain (:func:`cost_grain`), which prefers capacity where the demand can reach
+it; its bounds are rounded up to whole grains (:meth:`SiteDecomposition.bound`).
+
 The zones are then assigned to the open sites by one LP (:func:`netplan.optimise._assign.
 assign`). Measured on the England default (``benchmarks/bench_optimise.py``): proven
-optimal at £63.145 m/yr in 47-82 s (depending on HiGHS's path), where the monolithic MIP
-ends at a 2-3 % gap in 60 s.
+optimal at £63.145 m/yr in 23-39 s (5-6 master solves; 34.6 s on one thread), where the
+monolithic MIP ends at a 2-3 % gap in 60 s. Without the tie-break it took 47-82 s and
+13-15 master solves.
 """
 
 from __future__ import annotations
@@ -177,7 +184,7 @@ class SiteDecomposition:
         ``_TIE_SHARE`` of the cost grain :func:`cost_grain`, so rounding the master's
         bound up to the next multiple of the grain gives a bound on the true cost, and a
         plan that beats the incumbent by one grain still beats the cutoff. Measured on
-        the England default: 6-7 master solves instead of 15. Without a grain (costs
+        the England default: 5-6 master solves instead of 13-15. Without a grain (costs
         that are not multiples of one number) there is no tie-break.
         """
         grain = cost_grain(self.cost)
