@@ -19,7 +19,7 @@ import pytest
 
 from netplan.optimise import PlacementModel, Status
 from netplan.optimise._decompose import SiteDecomposition, capacity_units, cost_grain
-from netplan.optimise.placement import _solve_highs
+from netplan.optimise._matrix import _solve_highs
 
 BASE = {
     "drive_minutes": 60,

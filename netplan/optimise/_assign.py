@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from ._matrix import _Matrix, _solve_highs
+
 if TYPE_CHECKING:
     from .placement import PlacementModel
 
@@ -29,7 +31,6 @@ def assign(model: PlacementModel, capacity: np.ndarray, u_group: np.ndarray) -> 
     exact LP infeasible).
     Zones without demand go to their nearest open site.
     """
-    from .placement import _Matrix, _solve_highs
 
     pz, ps, pt, d = model.pz, model.ps, model.pt, model.d
     share = np.zeros(len(pz))

@@ -64,9 +64,10 @@ import scipy.sparse as sp
 
 from ._base import SolveInfo, Status, status_from_gap
 from ._master import CapacityCuts
+from ._matrix import _Matrix, _solve_highs
 
 if TYPE_CHECKING:
-    from .placement import PlacementModel, _Matrix
+    from .placement import PlacementModel
 
 logger = logging.getLogger(__name__)
 
@@ -275,8 +276,6 @@ class SiteDecomposition:
 
     def master(self) -> _Matrix:
         """The current master problem."""
-        from .placement import _Matrix
-
         k = len(self.rows)
         sizes = [len(c) for c, _, _ in self.rows]
         R = sp.csr_matrix(
@@ -340,8 +339,6 @@ class SiteDecomposition:
         self, time_limit_s: float, mip_gap: float | None, threads: int | None
     ) -> tuple[SolveInfo, np.ndarray | None, dict[str, float]]:
         """Run the loop; returns the info, the best plan (master columns) and counts."""
-        from .placement import _solve_highs
-
         t0 = time.perf_counter()
         rel = _DEFAULT_GAP if mip_gap is None else float(mip_gap)
         best: np.ndarray | None = None

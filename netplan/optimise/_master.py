@@ -29,9 +29,10 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ._base import Status
+from ._matrix import _Matrix, _solve_highs
 
 if TYPE_CHECKING:
-    from .placement import PlacementModel, _Matrix
+    from .placement import PlacementModel
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +188,6 @@ class CapacityCuts:
         return out
 
     def master(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> _Matrix:
-        from .placement import _Matrix
-
         integer = np.zeros(len(self.cols), bool)
         integer[: self.u0] = True
         names = [self.model.matrix.names[k] for k in self.cols]
@@ -209,8 +208,6 @@ def master_sites(
     every coverable zone at zero. The master is solved for at most ``time_limit_s`` to a
     0.5 % gap.
     """
-    from .placement import _solve_highs
-
     t0 = time.perf_counter()
     cuts = CapacityCuts(model)
     lower = model.matrix.lower[cuts.cols].copy()
