@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pulp
@@ -54,19 +56,25 @@ def test_stop_children_terminates_only_that_executable() -> None:
 
 
 @linux
-def test_cbc_is_stopped_when_it_overruns(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cbc_is_stopped_when_it_overruns(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # stop at 0 x limit + 1 s: well before CBC's own 30 s limit, as if it had ignored it
     monkeypatch.setattr(_base, "_CBC_STOP", (0.0, 1.0))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     start = time.perf_counter()
     with pytest.raises(SolverError, match=r"did not stop at its 30 s time limit.*'market_split'"):
         solve_pulp(market_split(), solver="cbc", time_limit_s=30, threads=1)
     assert time.perf_counter() - start < 10
+    assert list(tmp_path.iterdir()) == []  # CBC's model, solution and log files removed
 
 
-def test_cbc_within_its_limit_is_left_to_finish() -> None:
+def test_cbc_within_its_limit_is_left_to_finish(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     # the default watchdog (2 x 2 s + 30 s) never fires: CBC stops itself at 2 s
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     start = time.perf_counter()
     info = solve_pulp(market_split(), solver="cbc", time_limit_s=2, threads=1)
     assert time.perf_counter() - start < 15
     assert info.status in (Status.FEASIBLE, Status.NOT_SOLVED)
     assert info.status != Status.OPTIMAL
+    assert list(tmp_path.iterdir()) == []

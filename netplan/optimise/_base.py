@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import signal
 import tempfile
 import threading
@@ -153,16 +154,19 @@ def solve_pulp(
     """
     name = check_solver(solver)
     limit = settings.solver_time_limit_s if time_limit_s is None else float(time_limit_s)
-    log_path = None
+    log_path = workdir = None
     if name == "cbc":
-        fd, log_path = tempfile.mkstemp(prefix="netplan-cbc-", suffix=".log")
-        os.close(fd)
+        # CBC's files (model, solution, log) in a folder of our own, removed whatever
+        # happens: a stopped CBC would leave PuLP's files behind
+        workdir = tempfile.mkdtemp(prefix="netplan-cbc-")
+        log_path = os.path.join(workdir, "cbc.log")
         kwargs: dict[str, Any] = {"msg": False, "timeLimit": limit, "logPath": log_path}
         if mip_gap is not None:
             kwargs["gapRel"] = float(mip_gap)
         if threads is not None:
             kwargs["threads"] = int(threads)
         cmd: Any = pulp.PULP_CBC_CMD(**kwargs)
+        cmd.tmpDir = workdir
     else:
         cmd = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=threads)
     start = time.perf_counter()
@@ -178,8 +182,8 @@ def solve_pulp(
     try:
         prob.solve(cmd)
     except pulp.PulpSolverError as exc:
-        if log_path is not None:
-            os.unlink(log_path)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
         if stopped:
             msg = (
                 f"cbc did not stop at its {limit:g} s time limit on model {prob.name!r} and "
@@ -198,12 +202,12 @@ def solve_pulp(
     objective = pulp.value(prob.objective)
     objective = float(objective) if objective is not None else math.nan
     gap: float | None = None
-    if name == "cbc" and log_path is not None:
+    if name == "cbc" and log_path is not None and workdir is not None:
         try:
             with open(log_path, encoding="utf-8", errors="replace") as fh:
                 text = fh.read()
         finally:
-            os.unlink(log_path)
+            shutil.rmtree(workdir, ignore_errors=True)
         _, bound, gap = _parse_cbc_log(text)
         if gap is None and bound is not None:
             gap = relative_gap(objective, bound)
