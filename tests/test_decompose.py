@@ -16,45 +16,15 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from placement_inputs import UNIT_ECONOMICS, od_table, sites, zones
 
 from netplan.optimise import PlacementModel, Status
 from netplan.optimise._decompose import SiteDecomposition, capacity_units, cost_grain
 from netplan.optimise._matrix import _solve_highs
 
-BASE = {
-    "drive_minutes": 60,
-    "static_scans_per_day": 1,
-    "working_days_per_year": 100,
-    "mobile_scans_per_day": 1,
-    "mobile_weeks_per_year": 10,
-    "target_utilisation": 1.0,
-    "max_static_per_site": 2,
-    "max_mobile_days_per_site": 5,
-    "mobile_days_per_unit": 5,
-    "static_capital_gbp": 1000,
-    "install_gbp": 300,
-    "contract_install_gbp": 0,
-    "annualisation_years": 10,
-    "static_running_gbp_per_year": 100,
-    "mobile_gbp_per_day": 3,
-}
+BASE = {**UNIT_ECONOMICS, "install_gbp": 300}
 DECOMPOSED = "solved by site decomposition"
 SOLVE = {"solver": "highs", "threads": 1}
-
-
-def od_table(pairs: dict[tuple[str, str], float]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(z, s, t) for (z, s), t in pairs.items()],
-        columns=["origin_id", "destination_id", "minutes"],
-    )
-
-
-def zones(scans: dict[str, float]) -> pd.DataFrame:
-    return pd.DataFrame({"id": list(scans), "scans_per_year": list(scans.values())})
-
-
-def sites(ids: list[str], **cols: list) -> pd.DataFrame:
-    return pd.DataFrame({"id": ids, **cols})
 
 
 def model(od: pd.DataFrame, dem: pd.DataFrame, sit: pd.DataFrame, **kw) -> PlacementModel:

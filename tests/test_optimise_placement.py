@@ -13,49 +13,19 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from placement_inputs import UNIT_ECONOMICS, od_table, sites, zones
 
 from netplan import InfeasibleError, ValidationError
 from netplan.optimise import PlacementModel, Status
 from netplan.optimise._base import status_from_gap
 
 BASE = {
-    "drive_minutes": 60,
-    "static_scans_per_day": 1,
-    "working_days_per_year": 100,
-    "mobile_scans_per_day": 1,
-    "mobile_weeks_per_year": 10,
-    "target_utilisation": 1.0,
-    "max_static_per_site": 2,
-    "max_mobile_days_per_site": 5,
-    "mobile_days_per_unit": 5,
-    "static_capital_gbp": 1000,
+    **UNIT_ECONOMICS,
     "install_gbp": 0,
-    "contract_install_gbp": 0,
-    "annualisation_years": 10,
-    "static_running_gbp_per_year": 100,
-    "mobile_gbp_per_day": 3,
     "tracer_primary_minutes": 120,
     "tracer_backup_minutes": 240,
     "decay_factor": lambda minutes: 2.0 ** (np.asarray(minutes, dtype=float) / 100.0),
 }
-
-
-def od_table(pairs: dict[tuple[str, str], float]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(z, s, t) for (z, s), t in pairs.items()],
-        columns=["origin_id", "destination_id", "minutes"],
-    )
-
-
-def zones(scans: dict[str, float], population: dict[str, float] | None = None) -> pd.DataFrame:
-    frame = pd.DataFrame({"id": list(scans), "scans_per_year": list(scans.values())})
-    if population is not None:
-        frame["population"] = [population[z] for z in scans]
-    return frame
-
-
-def sites(ids: list[str], **cols: list) -> pd.DataFrame:
-    return pd.DataFrame({"id": ids, **cols})
 
 
 def model(od: pd.DataFrame, dem: pd.DataFrame, sit: pd.DataFrame, **kw) -> PlacementModel:
