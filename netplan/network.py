@@ -30,9 +30,8 @@ import functools
 import hashlib
 import json
 import logging
-import math
-import re
 import time
+import zipfile
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,39 +46,19 @@ from scipy.sparse import csgraph
 from . import settings
 from ._errors import NetworkError, ValidationError
 from ._io import atomic_path
+from .speeds import (  # re-exported: netplan.network.SpeedModel etc. stay where users import them
+    SpeedModel,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
     from scipy.spatial import cKDTree
 
+    from .profiles import DensitySurface, SpeedProfile
+
 logger = logging.getLogger(__name__)
 
-_FORMAT_VERSION = 1
-_MPH_TO_KPH = 1.609344
-_KNOT_TO_KPH = 1.852
-
-#: Free-flow speeds (km/h) by OSM highway class: OSRM car profile (Project-OSRM/osrm-backend
-#: ``profiles/car.lua`` at commit 5230a87, DOMAIN.md section 7b). ``major`` is not an OSM
-#: class: it is used by :func:`graph_from_edge_list` for the mirror's non-motorway major roads
-#: (trunk and primary, which the mirror does not tell apart) and takes OSRM's primary speed.
-OSRM_SPEEDS_KPH: dict[str, float] = {
-    "motorway": 90.0,
-    "motorway_link": 45.0,
-    "trunk": 85.0,
-    "trunk_link": 40.0,
-    "primary": 65.0,
-    "primary_link": 30.0,
-    "secondary": 55.0,
-    "secondary_link": 25.0,
-    "tertiary": 40.0,
-    "tertiary_link": 20.0,
-    "unclassified": 25.0,
-    "residential": 25.0,
-    "living_street": 10.0,
-    "service": 15.0,
-    "major": 65.0,
-}
-
+_FORMAT_VERSION = 3  # 2: profile and urban share; 3: motorway matching by chord sagitta
 #: Drivable classes (``service`` only when asked for).
 DRIVABLE = (
     "motorway",
@@ -96,199 +75,12 @@ DRIVABLE = (
     "residential",
     "living_street",
 )
-_CLASSES = (*DRIVABLE, "service", "major")
+_CLASSES = (*DRIVABLE, "service", "major", "ferry")
 _CLASS_CODE = {c: i for i, c in enumerate(_CLASSES)}
-
-#: UK implicit ``maxspeed`` values (km/h): gov.uk/speed-limits (DOMAIN.md 7a) -- 30 mph
-#: built-up, 60 mph single carriageway, 70 mph dual carriageway and motorway.
-UK_IMPLICIT_KPH: dict[str, float] = {
-    "nsl_single": 60 * _MPH_TO_KPH,
-    "nsl_dual": 70 * _MPH_TO_KPH,
-    "motorway": 70 * _MPH_TO_KPH,
-    "nsl_restricted": 30 * _MPH_TO_KPH,
-    "urban": 30 * _MPH_TO_KPH,
-    "national": 60 * _MPH_TO_KPH,
-    "walk": 6.0,
-    "living_street": 20 * _MPH_TO_KPH,
-}
 
 _NO_ACCESS = {"no", "private"}
 _YES = {"yes", "true", "1"}
 _REVERSE = {"-1", "reverse"}
-_NUMBER_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph|kmph|knots?)?\s*$")
-_ZONE_RE = re.compile(r"^(?:gb|uk):zone(\d+)$")
-
-
-def parse_maxspeed(value: object) -> float | None:
-    """Parse an OSM ``maxspeed`` value to km/h.
-
-    Understands plain numbers (km/h), ``mph``/``km/h``/``knots`` units, the UK implicit
-    values (``GB:nsl_single`` 60 mph, ``GB:nsl_dual`` and ``GB:motorway`` 70 mph,
-    ``GB:nsl_restricted``/``GB:urban`` 30 mph, ``GB:zone20`` 20 mph; ``UK:`` prefixes too),
-    ``national`` (taken as NSL single, 60 mph), ``walk`` (6 km/h), and lists (``"30;40"``,
-    ``"30|40"`` or a Python list, as osmnx gives them), of which the lowest is kept.
-
-    Parameters
-    ----------
-    value
-        The tag value (str, number, list or None).
-
-    Returns
-    -------
-    float or None
-        Speed in km/h; None for missing, ``none``, ``signals``, ``variable``, zero or junk.
-
-    Examples
-    --------
-    >>> round(parse_maxspeed("30 mph"), 2)
-    48.28
-    >>> round(parse_maxspeed("GB:nsl_dual"), 2)
-    112.65
-    >>> parse_maxspeed("signals") is None
-    True
-    """
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple, set)):
-        parts = [parse_maxspeed(v) for v in value]
-    elif isinstance(value, (int, float, np.integer, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) and v > 0 else None
-    else:
-        text = str(value).strip().lower()
-        if not text:
-            return None
-        if ";" in text or "|" in text:
-            parts = [parse_maxspeed(v) for v in re.split(r"[;|]", text)]
-        else:
-            return _parse_one(text)
-    speeds = [p for p in parts if p is not None]
-    return min(speeds) if speeds else None
-
-
-def _parse_one(text: str) -> float | None:
-    match = _NUMBER_RE.match(text)
-    if match:
-        speed = float(match.group(1))
-        unit = match.group(2) or "km/h"
-        if unit == "mph":
-            speed *= _MPH_TO_KPH
-        elif unit.startswith("knot"):
-            speed *= _KNOT_TO_KPH
-        return speed if speed > 0 else None
-    zone = _ZONE_RE.match(text)
-    if zone:
-        return float(zone.group(1)) * _MPH_TO_KPH
-    key = text.split(":", 1)[1] if ":" in text else text
-    if ":" in text and text.split(":", 1)[0] not in {"gb", "uk"}:
-        return None  # another country's implicit value (e.g. "de:urban"): unknown here
-    return UK_IMPLICIT_KPH.get(key)
-
-
-@dataclass(frozen=True)
-class SpeedModel:
-    """Free-flow car speeds for OSM highway classes (all settable from a scenario).
-
-    Speed of an edge (km/h) = ``base x congestion[class] x calibration`` where ``base`` is
-    ``parse_maxspeed(maxspeed) x maxspeed_factor`` when the way has a usable ``maxspeed`` tag
-    (and ``use_maxspeed``), else ``speeds_kph[class]``.
-
-    Parameters
-    ----------
-    speeds_kph
-        Speed by highway class. Default: OSRM car profile (``car.lua``, commit 5230a87;
-        DOMAIN.md 7b): motorway 90, trunk 85, primary 65, secondary 55, tertiary 40,
-        unclassified/residential 25, living_street 10, service 15, links 20-45 km/h.
-    maxspeed_factor
-        Multiplier on tagged ``maxspeed``. Default 0.8: OSRM's ``speed_reduction``
-        (``way_handlers.lua``; DOMAIN.md 7b), so a 70 mph motorway routes at about 90 km/h.
-        Use 1.0 for legal limits (gov.uk/speed-limits; DOMAIN.md 7a), the most optimistic case.
-    use_maxspeed
-        Use ``maxspeed`` tags at all (False: class speeds only).
-    congestion
-        Per-class speed multipliers (e.g. ``{"primary": 0.7}`` for peak traffic; DfT 2017
-        AM-peak speeds in DOMAIN.md 7d give A roads 43 km/h). Default: none (1.0).
-    calibration
-        Global speed multiplier applied last (0.9 makes every trip about 11 % longer).
-    default_speed_kph
-        Speed for a class missing from ``speeds_kph`` (OSRM ``default_speed`` 10).
-
-    Examples
-    --------
-    >>> m = SpeedModel(calibration=0.9)
-    >>> round(m.speed_kph("motorway", "70 mph"), 2)
-    81.11
-    >>> SpeedModel.from_dict(m.to_dict()) == m
-    True
-    """
-
-    speeds_kph: Mapping[str, float] = field(default_factory=lambda: dict(OSRM_SPEEDS_KPH))
-    maxspeed_factor: float = 0.8
-    use_maxspeed: bool = True
-    congestion: Mapping[str, float] = field(default_factory=dict)
-    calibration: float = 1.0
-    default_speed_kph: float = 10.0
-
-    def __post_init__(self) -> None:
-        speeds = {**OSRM_SPEEDS_KPH, **dict(self.speeds_kph)}
-        for name, value in [*speeds.items(), *dict(self.congestion).items()]:
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                msg = (
-                    f"SpeedModel: speed or factor for {name!r} must be a positive number, "
-                    f"got {value!r}."
-                )
-                raise ValidationError(msg)
-        for name in ("maxspeed_factor", "calibration", "default_speed_kph"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                msg = f"SpeedModel: {name} must be a positive number, got {value!r}."
-                raise ValidationError(msg)
-        object.__setattr__(self, "speeds_kph", speeds)
-        object.__setattr__(self, "congestion", dict(self.congestion))
-
-    def __hash__(self) -> int:
-        return hash(self.key())
-
-    def speed_kph(self, highway: str, maxspeed: object = None) -> float:
-        """Return the routing speed (km/h) of a way of class ``highway``."""
-        base = None
-        if self.use_maxspeed and maxspeed is not None:
-            tagged = parse_maxspeed(maxspeed)
-            if tagged is not None:
-                base = tagged * self.maxspeed_factor
-        if base is None:
-            base = self.speeds_kph.get(highway, self.default_speed_kph)
-        return base * self.congestion.get(highway, 1.0) * self.calibration
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON/YAML-serialisable dict (inverse of :meth:`from_dict`)."""
-        return {
-            "speeds_kph": dict(sorted(self.speeds_kph.items())),
-            "maxspeed_factor": float(self.maxspeed_factor),
-            "use_maxspeed": bool(self.use_maxspeed),
-            "congestion": dict(sorted(self.congestion.items())),
-            "calibration": float(self.calibration),
-            "default_speed_kph": float(self.default_speed_kph),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> SpeedModel:
-        """Build a model from a (scenario) dict; unknown keys raise ValidationError.
-
-        ``speeds_kph`` entries override the defaults class by class.
-        """
-        d = dict(d or {})
-        allowed = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - allowed)
-        if unknown:
-            msg = f"speed model: unknown key(s) {unknown}; allowed: {sorted(allowed)}."
-            raise ValidationError(msg)
-        return cls(**d)
-
-    def key(self) -> str:
-        """Short hash of the settings (part of the graph cache key)."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
 @dataclass(eq=False)
@@ -320,6 +112,13 @@ class DriveGraph:
         Hash of the source and the speed settings (cache key).
     speed_model
         The :class:`SpeedModel` used for travel times.
+    profile
+        The :class:`~netplan.profiles.SpeedProfile` the graph was built with (None for a graph
+        built from a bare :class:`SpeedModel`); it also sets the access legs of
+        :func:`netplan.traveltime.snap`.
+    edge_urban_share
+        Per-edge urban share (0 rural .. 1 urban) of major-road edges, from the population
+        density around them; zeros where the profile does not use it.
     """
 
     node_ids: np.ndarray
@@ -337,7 +136,10 @@ class DriveGraph:
     detail: str = "full"
     key: str = ""
     speed_model: SpeedModel = field(default_factory=SpeedModel)
+    profile: SpeedProfile | None = None
+    edge_urban_share: np.ndarray | None = None
     crs: str = "EPSG:27700"
+    islands: dict[str, list[int]] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     CLASSES = _CLASSES
@@ -399,7 +201,10 @@ class DriveGraph:
         if "kdtree" not in self._cache:
             from scipy.spatial import cKDTree
 
-            idx = np.flatnonzero(self.main_component)
+            on_land = self.main_component.copy()
+            for nodes in self.islands.values():  # island nodes take island points only
+                on_land[np.asarray(nodes, dtype=np.int64)] = False
+            idx = np.flatnonzero(on_land)
             self._cache["kdtree"] = (cKDTree(np.column_stack([self.x[idx], self.y[idx]])), idx)
         return self._cache["kdtree"]
 
@@ -474,9 +279,12 @@ class DriveGraph:
             "detail": self.detail,
             "key": self.key,
             "speed_model": self.speed_model.to_dict(),
+            "profile": self.profile.to_dict() if self.profile is not None else None,
+            "islands": {k: [int(i) for i in v] for k, v in self.islands.items()},
             "crs": self.crs,
         }
         arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays["edge_urban_share"] = self.urban_share
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
         return path
@@ -494,8 +302,8 @@ class DriveGraph:
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
-                arrays = {name: z[name] for name in _ARRAYS}
-        except (OSError, ValueError, KeyError) as exc:
+                arrays = {name: z[name] for name in (*_ARRAYS, "edge_urban_share")}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             msg = f"cannot read drive graph {path}: {exc}. Delete it and build the graph again."
             raise NetworkError(msg) from exc
         if meta.get("format_version") != _FORMAT_VERSION:
@@ -507,8 +315,57 @@ class DriveGraph:
             detail=meta["detail"],
             key=meta["key"],
             speed_model=SpeedModel.from_dict(meta["speed_model"]),
+            profile=_profile_from_meta(meta.get("profile")),
+            islands=meta.get("islands") or {},
             crs=meta["crs"],
         )
+
+    @property
+    def urban_share(self) -> np.ndarray:
+        """Per-edge urban share (zeros when not computed)."""
+        if self.edge_urban_share is None:
+            return np.zeros(len(self.edge_u))
+        return self.edge_urban_share
+
+    def with_profile(self, profile: SpeedProfile) -> DriveGraph:
+        """A copy whose motorway and ``major`` edges run at ``profile``'s speeds.
+
+        Uses the stored per-edge urban shares (no rebuild); other classes keep their speeds.
+        This is how :mod:`netplan.calibrate` evaluates candidate profiles quickly.
+        """
+        speed = self.edge_speed_kph.copy()
+        cls = self.edge_class
+        for group in ("motorway", "major"):
+            on = cls == _CLASS_CODE[group]
+            speed[on] = profile.major_speed_kph(group, self.urban_share[on]) * _osm_factor(
+                profile, group
+            )
+        G = dataclasses.replace(
+            self,
+            edge_speed_kph=speed,
+            edge_minutes=self.edge_length_m / 1000.0 / speed * 60.0,
+            profile=profile,
+            _cache={},
+            key=f"{self.key}|{profile.hash}",
+        )
+        return G
+
+
+def _profile_from_meta(d: Mapping[str, Any] | None) -> SpeedProfile | None:
+    if not d:
+        return None
+    from .profiles import SpeedProfile
+
+    d = dict(d)
+    return SpeedProfile(str(d.pop("name")), d, source="cached graph")
+
+
+def _osm_factor(profile: SpeedProfile, cls: str) -> float:
+    """The profile's congestion x calibration multiplier of class ``cls``."""
+    osm = profile.content["osm"]
+    return float(dict(osm.get("congestion") or {}).get(cls, 1.0)) * float(
+        osm.get("calibration", 1.0)
+    )
 
 
 _ARRAYS = (
@@ -617,7 +474,7 @@ def _way_direction(tags: Mapping[str, str], highway: str) -> int | None:
 def _drivable(tags: Mapping[str, str], *, include_service: bool) -> str | None:
     """Return the highway class if the way is drivable, else None."""
     highway = tags.get("highway")
-    if highway not in _CLASS_CODE or highway == "major":
+    if highway not in _CLASS_CODE or highway in {"major", "ferry"}:
         return None
     if highway == "service" and not include_service:
         return None
@@ -982,6 +839,8 @@ def graph_from_edge_list(
     motorway_tolerance_m: float = 250.0,
     major_class: str = "major",
     source: str = "edge list",
+    profile: SpeedProfile | str | None = None,
+    density: DensitySurface | None = None,
 ) -> DriveGraph:
     """Build a two-way drive graph from node and edge tables.
 
@@ -1008,6 +867,13 @@ def graph_from_edge_list(
         conservative because the mirror mixes trunk and primary roads) or any OSM class.
     source
         Label kept on the graph.
+    profile
+        A :class:`~netplan.profiles.SpeedProfile` (or its name): motorway and ``major``
+        edges then run at the profile's rural-to-urban speeds by the population density
+        around their mid-points (``density``, default the ONS LSOA surface), other classes at
+        its OSM class speeds; ``speed_model`` is then ignored.
+    density
+        The density surface for ``profile`` (default :func:`netplan.profiles.density_surface`).
 
     Returns
     -------
@@ -1023,6 +889,12 @@ def graph_from_edge_list(
     """
     from ._validate import check_columns
 
+    if profile is not None:
+        from .profiles import density_surface, load_profile
+
+        profile = load_profile(profile)
+        speed_model = profile.speed_model()
+        density = density if density is not None else density_surface()
     speed_model = speed_model or SpeedModel()
     check_columns(nodes, ["node", "lon", "lat"], source=f"{source} nodes")
     check_columns(edges, ["u", "v", "length_km"], source=f"{source} edges")
@@ -1069,6 +941,16 @@ def graph_from_edge_list(
         raise ValidationError(msg)
     cls = np.asarray([_CLASS_CODE[c] for c in cls_names], dtype=np.int8)
     speed = np.asarray([speed_model.speed_kph(c) for c in cls_names], dtype=float)
+    share = np.zeros(len(cls_names))
+    if profile is not None:
+        x, y = _to_bng(lon, lat)
+        if density is not None:
+            share = density.urban_share(profile, (x[a] + x[b]) / 2, (y[a] + y[b]) / 2)
+        else:
+            share[:] = 0.5  # no population data: half way between rural and urban
+        for group in ("motorway", "major"):
+            on = cls_names == group
+            speed[on] = profile.major_speed_kph(group, share[on]) * _osm_factor(profile, group)
     oneway = (
         edges["oneway"].fillna(False).astype(bool).to_numpy()
         if "oneway" in edges.columns
@@ -1076,9 +958,13 @@ def graph_from_edge_list(
     )
     two = ~oneway
     key = _cache_key(
-        f"edges:{source}", speed_model, major_class=major_class, tol=motorway_tolerance_m
+        f"edges:{source}",
+        speed_model,
+        major_class=major_class,
+        tol=motorway_tolerance_m,
+        profile=profile.hash if profile is not None else None,
     )
-    return _assemble(
+    G = _assemble(
         node_ids,
         lon,
         lat,
@@ -1092,6 +978,9 @@ def graph_from_edge_list(
         key=key,
         speed_model=speed_model,
     )
+    G.profile = profile
+    G.edge_urban_share = np.concatenate([share, share[two]])
+    return G
 
 
 def _match_motorways(
@@ -1102,18 +991,38 @@ def _match_motorways(
     motorways: Any,
     tolerance_m: float,
 ) -> np.ndarray:
+    """Edges that run along a motorway (see :func:`graph_from_edge_list`).
+
+    An edge is a straight chord between its end nodes, while the road curves: the chord of
+    a long edge strays from the motorway line by its sagitta. So the interior points are
+    tested against ``max(tolerance_m, 8 % of the chord)`` (the sagitta of an arc that turns
+    through about 36 degrees), and both end points must lie within ``tolerance_m`` of a
+    motorway, which keeps roads that cross or leave a motorway at a junction out.
+    """
     import shapely
 
     lines = motorways.to_crs(settings.projected_crs).geometry.to_numpy()
     tree = shapely.STRtree(lines)
+    chord = np.hypot(x1 - x0, y1 - y0)
     fractions = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
     px = (x0[:, None] + (x1 - x0)[:, None] * fractions).ravel()
     py = (y0[:, None] + (y1 - y0)[:, None] * fractions).ravel()
-    pts = shapely.points(px, py)
-    hit_pt, _ = tree.query(pts, predicate="dwithin", distance=tolerance_m)
-    near = np.zeros(len(pts), dtype=bool)
-    near[hit_pt] = True
-    return near.reshape(-1, len(fractions)).sum(axis=1) >= 4
+    tol = np.repeat(np.maximum(tolerance_m, 0.08 * chord), len(fractions))
+    dist = _nearest_distance(tree, lines, shapely.points(px, py))
+    inner = (dist <= tol).reshape(-1, len(fractions)).sum(axis=1) >= 4
+    ends = _nearest_distance(tree, lines, shapely.points(np.r_[x0, x1], np.r_[y0, y1]))
+    both_ends = (ends[: len(x0)] <= tolerance_m) & (ends[len(x0) :] <= tolerance_m)
+    return inner & both_ends
+
+
+def _nearest_distance(tree: Any, lines: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Distance (m) from each point to the nearest motorway line."""
+    import shapely
+
+    i_pt, i_line = tree.query_nearest(pts, all_matches=False)
+    out = np.full(len(pts), np.inf)
+    out[i_pt] = shapely.distance(pts[i_pt], lines[i_line])
+    return out
 
 
 # ------------------------------------------------------------------------- named graphs
@@ -1126,6 +1035,7 @@ def graph_from_name(
     speed_model: SpeedModel | None = None,
     include_service: bool = False,
     use_cache: bool = True,
+    profile: SpeedProfile | str | None = None,
 ) -> DriveGraph:
     """Return a built-in network or the graph of an OSM file, cached on disk.
 
@@ -1136,9 +1046,13 @@ def graph_from_name(
         roads with OS motorways), ``"rutland"``, ``"leeds"`` (full-detail OSM extracts) or
         the path of an ``.osm.pbf``/``.osm`` file.
     speed_model
-        Speeds (default :class:`SpeedModel`).
+        A bare :class:`SpeedModel` (legacy; no profile, constant access legs). Ignored
+        when ``profile`` is given.
     include_service
         Route on service roads too (OSM sources only).
+    profile
+        Speed profile name or file (default ``"free_flow"`` unless ``speed_model`` is
+        given): see :mod:`netplan.profiles`. The graph records it and its hash.
     use_cache
         Read and write ``settings.cache_folder/graphs/<key>.npz``, keyed by the source and
         the speed settings; a cached graph loads in well under a second.
@@ -1149,8 +1063,11 @@ def graph_from_name(
         If the name is unknown and no such file exists, or the file has no roads.
     """
     from . import data
+    from .profiles import load_profile
 
-    speed_model = speed_model or SpeedModel()
+    if profile is not None or speed_model is None:
+        profile = load_profile(profile)
+        speed_model = profile.speed_model()
     name = str(name_or_path)
     if name == "england-major-roads":
         source_id = "|".join(
@@ -1166,7 +1083,12 @@ def graph_from_name(
             raise NetworkError(msg)
         path = data.osm_path(name)
         source_id = _file_id(Path(path))
-    key = _cache_key(f"name:{name}:{source_id}", speed_model, include_service=include_service)
+    key = _cache_key(
+        f"name:{name}:{source_id}",
+        speed_model,
+        include_service=include_service,
+        profile=profile.hash if profile is not None else None,
+    )
     cache = Path(settings.cache_folder) / "graphs" / f"{key}.npz"
     if use_cache and cache.is_file():
         try:
@@ -1178,10 +1100,20 @@ def graph_from_name(
     if name == "england-major-roads":
         nodes, edges = data.load_major_roads()
         G = graph_from_edge_list(
-            nodes, edges, speed_model=speed_model, motorways=data.load_motorways(), source=name
+            nodes,
+            edges,
+            speed_model=speed_model,
+            motorways=data.load_motorways(),
+            source=name,
+            profile=profile,
         )
     else:
         G = graph_from_file(path, speed_model=speed_model, include_service=include_service)
+        G.profile = profile
+    if profile is not None and profile.ferries:
+        from .ferries import add_ferries
+
+        G = add_ferries(G, profile)
     G.key = key
     if use_cache:
         G.save(cache)

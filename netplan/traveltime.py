@@ -84,12 +84,20 @@ def snap(
     points: pd.DataFrame,
     *,
     max_snap_km: float = DEFAULT_MAX_SNAP_KM,
-    detour_factor: float = DEFAULT_DETOUR_FACTOR,
-    access_speed_kph: float = DEFAULT_ACCESS_SPEED_KPH,
+    detour_factor: float | None = None,
+    access_speed_kph: float | None = None,
     on_outside: str = "raise",
     source: str = "points",
 ) -> pd.DataFrame:
     """Snap points to the nearest routable node and compute their access legs.
+
+    With a graph built from a speed profile (``G.profile``, the default of
+    :func:`netplan.network.graph_from_name`), the access leg is the profile's: straight line
+    x its detour factor at a speed between its rural and urban access speeds by the
+    population density around the point, plus its terminal minutes; points on an island of
+    the profile snap to that island's nodes (its ferry terminals). Giving ``detour_factor``
+    or ``access_speed_kph`` instead fixes a constant access leg (1.3 and 25 km/h when only
+    one is given, or for graphs without a profile).
 
     Parameters
     ----------
@@ -102,9 +110,9 @@ def snap(
         the network's extent (bounding box in EPSG:27700) grown by ``max_snap_km`` raise
         :class:`NetworkError`.
     detour_factor
-        Road distance / straight-line distance for the access leg.
+        Road distance / straight-line distance for a constant access leg.
     access_speed_kph
-        Speed of the access leg.
+        Speed of a constant access leg.
     on_outside
         {"raise", "warn", "drop"}: what to do with points outside the network's extent
         (e.g. the Isles of Scilly for ``england-major-roads``): raise NetworkError, keep them
@@ -116,7 +124,8 @@ def snap(
     -------
     pandas.DataFrame
         ``id, node`` (position in ``G``), ``node_id`` (source id), ``snap_km``,
-        ``access_minutes``; one row per point, in input order.
+        ``access_minutes``, ``urban_share`` (NaN for a constant access leg) and ``island``
+        (the island's name, or ``""``); one row per point, in input order.
 
     Raises
     ------
@@ -125,7 +134,10 @@ def snap(
     NetworkError
         Points far outside the network.
     """
-    if detour_factor < 1 or access_speed_kph <= 0 or max_snap_km <= 0:
+    profile = G.profile if detour_factor is None and access_speed_kph is None else None
+    detour_factor = DEFAULT_DETOUR_FACTOR if detour_factor is None else detour_factor
+    access_speed_kph = DEFAULT_ACCESS_SPEED_KPH if access_speed_kph is None else access_speed_kph
+    if not (detour_factor >= 1 and access_speed_kph > 0 and max_snap_km > 0):
         msg = (
             f"snap: detour_factor must be >= 1 and access_speed_kph, max_snap_km > 0; "
             f"got {detour_factor}, {access_speed_kph}, {max_snap_km}."
@@ -137,6 +149,21 @@ def snap(
     x, y = _to_bng(df["lon"].to_numpy(), df["lat"].to_numpy())
     tree, idx = G.kdtree
     dist_m, k = tree.query(np.column_stack([x, y]))
+    node = idx[k]
+    island = np.full(len(df), "", dtype=object)
+    if G.islands and profile is not None:
+        from .ferries import island_masks
+
+        masks = island_masks(profile, df["lon"].to_numpy(), df["lat"].to_numpy())
+        for name, on in masks.items():
+            nodes = np.asarray(G.islands.get(name, []), dtype=np.int64)
+            if not on.any() or not len(nodes):
+                continue
+            d2 = np.hypot(x[on, None] - G.x[nodes], y[on, None] - G.y[nodes])
+            j = np.argmin(d2, axis=1)
+            node[on] = nodes[j]
+            dist_m[on] = d2[np.arange(len(j)), j]
+            island[on] = name
     snap_km = dist_m / 1000.0
     pad = max_snap_km * 1000.0
     far = (
@@ -166,7 +193,7 @@ def snap(
         )
         keep = ~far
         df, x, y = df[keep].reset_index(drop=True), x[keep], y[keep]
-        snap_km, k = snap_km[keep], k[keep]
+        snap_km, node, island = snap_km[keep], node[keep], island[keep]
     warn = snap_km > max_snap_km
     if warn.any():
         ids = df["id"][warn].astype(str).tolist()
@@ -177,14 +204,28 @@ def snap(
             "their access legs are estimates."
         )
         warnings.warn(msg, UserWarning, stacklevel=2)
-    node = idx[k]
+    if profile is not None:
+        from .profiles import density_surface
+
+        surface = density_surface()
+        share = (
+            surface.urban_share(profile, x, y)
+            if surface is not None
+            else np.full(len(df), 0.5)
+        )
+        access = profile.access_minutes(snap_km, share)
+    else:
+        share = np.full(len(df), np.nan)
+        access = snap_km * detour_factor / access_speed_kph * 60.0
     return pd.DataFrame(
         {
             "id": df["id"].to_numpy(),
             "node": node.astype(np.int64),
             "node_id": G.node_ids[node],
             "snap_km": snap_km,
-            "access_minutes": snap_km * detour_factor / access_speed_kph * 60.0,
+            "access_minutes": access,
+            "urban_share": share,
+            "island": island,
         }
     )
 
@@ -232,11 +273,15 @@ def od_matrix(
     *,
     max_minutes: float | None = None,
     max_snap_km: float = DEFAULT_MAX_SNAP_KM,
-    detour_factor: float = DEFAULT_DETOUR_FACTOR,
-    access_speed_kph: float = DEFAULT_ACCESS_SPEED_KPH,
+    detour_factor: float | None = None,
+    access_speed_kph: float | None = None,
     on_outside: str = "raise",
 ) -> pd.DataFrame:
     """Drive times between every origin and destination, in long form.
+
+    ``od.attrs`` carries the metadata (network, its key, the speed profile and its hash),
+    which :func:`to_csv` writes beside the table. Trips between two points on the same
+    island take the shorter of the ferry-network time and a direct island leg.
 
     Parameters
     ----------
@@ -269,7 +314,7 @@ def od_matrix(
     >>> from netplan.network import graph_from_edge_list
     >>> nodes = pd.DataFrame({"node": [1, 2], "lon": [-1.50, -1.40], "lat": [53.8, 53.8]})
     >>> edges = pd.DataFrame({"u": [1], "v": [2], "length_km": [6.5]})
-    >>> G = graph_from_edge_list(nodes, edges)  # 'major' roads: 65 km/h
+    >>> G = graph_from_edge_list(nodes, edges)  # no profile: 'major' roads 65 km/h
     >>> od_matrix(G, nodes.rename(columns={"node": "id"}).head(1),
     ...           nodes.rename(columns={"node": "id"}).tail(1)).round(2)
        origin_id  destination_id  minutes
@@ -324,6 +369,9 @@ def od_matrix(
         },
         copy=False,
     )
+    if (so["island"] != "").any() and (sd["island"] != "").any():
+        out = _island_pairs(G, so, sd, out, origins, destinations, cap)
+    out.attrs.update(od_metadata(G))
     logger.info(
         "OD matrix: %s origins x %s destinations -> %s pairs, %.2f s (from %s)",
         f"{len(so):,}",
@@ -333,6 +381,75 @@ def od_matrix(
         "destinations, reversed graph" if from_dest else "origins",
     )
     return out
+
+
+def od_metadata(G: DriveGraph) -> dict[str, str]:
+    """What an OD table's times rest on: network, graph key, speed profile and its hash."""
+    from . import __version__
+
+    prof = G.profile
+    return {
+        "network": str(G.source),
+        "network_key": str(G.key),
+        "profile": prof.name if prof is not None else "speed model (no profile)",
+        "profile_hash": prof.hash if prof is not None else G.speed_model.key(),
+        "netplan_version": __version__,
+    }
+
+
+def _island_pairs(
+    G: DriveGraph,
+    so: pd.DataFrame,
+    sd: pd.DataFrame,
+    out: pd.DataFrame,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    cap: float,
+) -> pd.DataFrame:
+    """Replace same-island pairs by min(network time, direct island leg)."""
+    prof = G.profile
+    if prof is None:
+        return out
+    from .network import _to_bng
+
+    o_pts = _points_frame(origins, source="origins").set_index("id").loc[so["id"]]
+    d_pts = _points_frame(destinations, source="destinations").set_index("id").loc[sd["id"]]
+    ox, oy = _to_bng(o_pts["lon"].to_numpy(), o_pts["lat"].to_numpy())
+    dx, dy = _to_bng(d_pts["lon"].to_numpy(), d_pts["lat"].to_numpy())
+    rows = []
+    for name in sorted(set(so["island"]) - {""}):
+        oi = np.flatnonzero(so["island"].to_numpy() == name)
+        di = np.flatnonzero(sd["island"].to_numpy() == name)
+        if not len(oi) or not len(di):
+            continue
+        km = np.hypot(ox[oi, None] - dx[di], oy[oi, None] - dy[di]) / 1000.0
+        share = (so["urban_share"].to_numpy()[oi, None] + sd["urban_share"].to_numpy()[di]) / 2
+        direct = prof.access_minutes(km, share) + prof.terminal_minutes
+        rows.append(
+            pd.DataFrame(
+                {
+                    "origin_id": np.repeat(so["id"].to_numpy()[oi], len(di)),
+                    "destination_id": np.tile(sd["id"].to_numpy()[di], len(oi)),
+                    "direct": direct.ravel(),
+                }
+            )
+        )
+    if not rows:
+        return out
+    direct = pd.concat(rows, ignore_index=True)
+    merged = out.merge(direct, on=["origin_id", "destination_id"], how="outer")
+    merged["minutes"] = np.fmin(merged["minutes"].to_numpy(), merged["direct"].to_numpy())
+    merged = merged[merged["minutes"] <= cap] if np.isfinite(cap) else merged
+    o_rank = pd.Series(np.arange(len(so)), index=so["id"].to_numpy())
+    d_rank = pd.Series(np.arange(len(sd)), index=sd["id"].to_numpy())
+    order = np.lexsort(
+        (
+            d_rank.loc[merged["destination_id"]].to_numpy(),
+            o_rank.loc[merged["origin_id"]].to_numpy(),
+        )
+    )
+    res = merged.iloc[order][["origin_id", "destination_id", "minutes"]]
+    return res.reset_index(drop=True)
 
 
 def _node_point_times(
@@ -680,12 +797,21 @@ def _bypass_junctions(
 def to_csv(od: pd.DataFrame, path: str | Path, *, decimals: int = 3) -> Path:
     """Write an OD table to CSV atomically (minutes rounded to ``decimals``).
 
+    The table's metadata (``od.attrs``: network, profile and its hash, netplan version) go
+    to ``<path>.meta.json`` beside it, so every table names the assumptions behind it.
+
     Returns
     -------
     pathlib.Path
         The written file.
     """
+    import json
+
     path = Path(path)
     with atomic_path(path) as tmp:
         od.to_csv(tmp, index=False, float_format=f"%.{decimals}f")
+    if od.attrs:
+        meta = path.with_name(path.name + ".meta.json")
+        with atomic_path(meta) as tmp:
+            tmp.write_text(json.dumps(dict(od.attrs), indent=1, sort_keys=True) + "\n")
     return path
