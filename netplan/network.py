@@ -46,9 +46,12 @@ from scipy.sparse import csgraph
 from . import settings
 from ._errors import NetworkError, ValidationError
 from ._io import atomic_path
-from .speeds import (  # re-exported: netplan.network.SpeedModel etc. stay where users import them
-    SpeedModel,
-)
+
+# re-exported: netplan.network.SpeedModel etc. stay where users import them
+from .speeds import OSRM_SPEEDS_KPH as OSRM_SPEEDS_KPH
+from .speeds import UK_IMPLICIT_KPH as UK_IMPLICIT_KPH
+from .speeds import SpeedModel
+from .speeds import parse_maxspeed as parse_maxspeed
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -280,6 +283,7 @@ class DriveGraph:
             "key": self.key,
             "speed_model": self.speed_model.to_dict(),
             "profile": self.profile.to_dict() if self.profile is not None else None,
+            "profile_source": self.profile.source if self.profile is not None else None,
             "islands": {k: [int(i) for i in v] for k, v in self.islands.items()},
             "crs": self.crs,
         }
@@ -315,7 +319,7 @@ class DriveGraph:
             detail=meta["detail"],
             key=meta["key"],
             speed_model=SpeedModel.from_dict(meta["speed_model"]),
-            profile=_profile_from_meta(meta.get("profile")),
+            profile=_profile_from_meta(meta.get("profile"), meta.get("profile_source")),
             islands=meta.get("islands") or {},
             crs=meta["crs"],
         )
@@ -351,13 +355,15 @@ class DriveGraph:
         return G
 
 
-def _profile_from_meta(d: Mapping[str, Any] | None) -> SpeedProfile | None:
+def _profile_from_meta(
+    d: Mapping[str, Any] | None, source: str | None = None
+) -> SpeedProfile | None:
     if not d:
         return None
     from .profiles import SpeedProfile
 
     d = dict(d)
-    return SpeedProfile(str(d.pop("name")), d, source="cached graph")
+    return SpeedProfile(str(d.pop("name")), d, source=source or "cached graph")
 
 
 def _osm_factor(profile: SpeedProfile, cls: str) -> float:

@@ -719,6 +719,9 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
             f"{s.demand.base_year}, growth {s.demand.growth_mode})"
         ),
         "calibration": f"{s.network.calibration:g}",
+        "speed_profile": result.provenance.get("speed_profile", ""),
+        "speed_profile_hash": result.provenance.get("speed_profile_hash", ""),
+        "profile_sensitivity": _profile_sensitivity_text(result),
         "mobile_units": s.fleet.mobile_units,
         "fixed_days": f"{s.turnaround.admin_days + s.turnaround.report_days:g}",
         "total_time": result.provenance.get("total_time_s", "?"),
@@ -726,6 +729,25 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "generated": generated,
     }
     return _env().get_template("report.html.j2").render(**ctx)
+
+
+def _profile_sensitivity_text(result: ScenarioResult) -> str:
+    """'within 60 min: 93 % at free flow, 70 % in daytime traffic' for the open sites."""
+    by = result.provenance.get("coverage_by_profile") or {}
+    if not by:
+        return ""
+    names = {"free_flow": "at free flow", "daytime": "in daytime traffic"}
+    keys = sorted({k for v in by.values() for k in v}, key=lambda k: float(k.split("_")[1]))
+    parts = []
+    for k in keys:
+        mins = k.split("_")[1]
+        vals = ", ".join(
+            f"{100 * v[k]:.1f} % {names.get(n, 'with profile ' + n)}"
+            for n, v in by.items()
+            if k in v
+        )
+        parts.append(f"within {mins} min: {vals}")
+    return "; ".join(parts)
 
 
 # ----------------------------------------------------------------------------- the map

@@ -82,11 +82,15 @@ class _Section(BaseModel):
 class NetworkSection(_Section):
     """Road network: a built-in name or an OSM file, and speed settings.
 
-    The speed fields are those of :class:`netplan.network.SpeedModel` (OSRM car-profile
-    speeds by default, DOMAIN.md 7b); ``speeds_kph`` overrides classes one by one.
+    ``profile`` names the speed profile (``free_flow``, the planning standard, or
+    ``daytime``; or a profile file from ``netplan calibrate``; see netplan/profiles.yaml).
+    The other speed fields adjust it: ``speeds_kph`` overrides OSM class speeds one by one,
+    ``congestion`` multiplies a class's speed (``motorway`` and ``major`` included on the
+    major-road network) and ``calibration`` every road speed.
     """
 
     name: str = "england-major-roads"
+    profile: str = "free_flow"
     speeds_kph: dict[str, float] = Field(default_factory=dict)
     maxspeed_factor: float = Field(0.8, gt=0, le=2)
     use_maxspeed: bool = True
@@ -769,7 +773,16 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- the run
-_RUN_STEPS = ("network", "demand", "sites", "drive times", "placement", "capacity", "isochrones")
+_RUN_STEPS = (
+    "network",
+    "demand",
+    "sites",
+    "drive times",
+    "placement",
+    "capacity",
+    "isochrones",
+    "profile sensitivity",
+)
 
 
 def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResult:
@@ -810,6 +823,8 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
             iso = None
             if s.outputs.map and s.outputs.isochrone_minutes and len(open_sites):
                 iso = iso_mod.isochrones(G, open_sites, minutes=tuple(s.outputs.isochrone_minutes))
+        with _step("profile sensitivity", timings, bar):
+            sensitivity = profile_sensitivity(s, G, zone_demand, open_sites)
     finally:
         bar.close()
     totals = _totals(s, placement, site_table, zone_table, cyc_table)
@@ -817,6 +832,10 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         "netplan_version": __version__,
         "network_key": getattr(G, "key", ""),
         "network": repr(G),
+        "speed_profile": G.profile.name if G.profile is not None else "",
+        "speed_profile_hash": G.profile.hash if G.profile is not None else "",
+        "speed_profile_source": G.profile.source if G.profile is not None else "",
+        "coverage_by_profile": sensitivity,
         "data_versions": data.versions(),
         "solver_status": str(placement.status),
         "mip_gap": placement.mip_gap,
@@ -849,18 +868,8 @@ def _inputs(s: Scenario, timings: dict[str, float], bar: Any = None) -> tuple[An
 
     # 1. road network (cached on disk by source and speed settings)
     with _step("network", timings, bar):
-        net = s.network
-        speed = network_mod.SpeedModel.from_dict(
-            {
-                "speeds_kph": net.speeds_kph,
-                "maxspeed_factor": net.maxspeed_factor,
-                "use_maxspeed": net.use_maxspeed,
-                "congestion": net.congestion,
-                "calibration": net.calibration,
-            }
-        )
         G = network_mod.graph_from_name(
-            net.name, speed_model=speed, include_service=net.include_service
+            s.network.name, profile=scenario_profile(s), include_service=s.network.include_service
         )
     # 2. zones and their annual scans in the planning year
     with _step("demand", timings, bar):
@@ -888,6 +897,84 @@ def _inputs(s: Scenario, timings: dict[str, float], bar: Any = None) -> tuple[An
             logger.warning("%s", note)
         _precheck(s, zone_demand, od)
     return G, zones, zone_demand, cands, cyclos, od, cyc_od, notes
+
+
+def scenario_profile(s: Scenario, name: str | None = None) -> Any:
+    """The scenario's speed profile (or profile ``name``) with its network overrides."""
+    from .profiles import SpeedProfile, load_profile
+
+    net = s.network
+    ref = name or net.profile
+    if name is None and ref and not Path(ref).is_absolute() and s._source is not None:
+        local = Path(s._source).parent / ref
+        if local.suffix and local.is_file():
+            ref = str(local)
+    prof = load_profile(ref)
+    overrides = {
+        "speeds_kph": dict(net.speeds_kph),
+        "congestion": dict(net.congestion),
+        "calibration": float(net.calibration),
+        "use_maxspeed": bool(net.use_maxspeed),
+    }
+    osm = dict(prof.content["osm"])
+    if (
+        overrides["speeds_kph"]
+        or overrides["congestion"]
+        or overrides["calibration"] != 1.0
+        or overrides["use_maxspeed"] != osm.get("use_maxspeed", True)
+    ):
+        osm["speeds_kph"] = {**dict(osm.get("speeds_kph") or {}), **overrides["speeds_kph"]}
+        osm["congestion"] = {**dict(osm.get("congestion") or {}), **overrides["congestion"]}
+        osm["calibration"] = float(osm.get("calibration", 1.0)) * overrides["calibration"]
+        osm["use_maxspeed"] = overrides["use_maxspeed"]
+        prof = SpeedProfile(
+            prof.name + "+scenario", {**prof.content, "osm": osm}, source=f"{prof.source}, adjusted"
+        )
+    return prof
+
+
+def profile_sensitivity(s: Scenario, G: Any, zone_demand: Any, open_sites: Any) -> dict[str, Any]:
+    """Share of the population within the standard (and 60 min) of the open sites at each
+    built-in profile: the plan's coverage under free-flow and daytime traffic."""
+    from . import network as network_mod
+    from . import traveltime
+    from .profiles import available_profiles
+
+    out: dict[str, Any] = {}
+    if not len(open_sites):
+        return out
+    pop = zone_demand.set_index("id")["population"] if "population" in zone_demand else None
+    if pop is None:
+        return out
+    limits = sorted({float(s.drive_minutes), 60.0})
+    for name in available_profiles():
+        if G.profile is not None and name == G.profile.name:
+            Gp = G
+        else:
+            prof = scenario_profile(s, name)
+            Gp = (
+                G.with_profile(prof)
+                if G.detail == "major"
+                else network_mod.graph_from_name(
+                    s.network.name, profile=prof, include_service=s.network.include_service
+                )
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            od = traveltime.od_matrix(
+                Gp,
+                zone_demand[["id", "lon", "lat"]],
+                open_sites[["id", "lon", "lat"]],
+                max_minutes=max(limits),
+                on_outside="drop",
+            )
+        best = od.groupby("origin_id")["minutes"].min()
+        total = float(pop.sum())
+        out[name] = {
+            f"within_{m:g}_min": round(float(pop.reindex(best.index[best <= m]).sum()) / total, 4)
+            for m in limits
+        }
+    return out
 
 
 def _filter_area(s: Scenario, zones: Any) -> Any:

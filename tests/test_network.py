@@ -227,9 +227,12 @@ def test_graph_from_name_cache() -> None:
     assert time.perf_counter() - t0 < 1.0
     assert G1.key == G2.key
     np.testing.assert_array_equal(G1.edge_minutes, G2.edge_minutes)
-    G3 = network.graph_from_name("leeds")
+    G3 = network.graph_from_name("leeds", speed_model=SpeedModel())
     assert G3.key != G1.key  # speed settings are part of the key
     np.testing.assert_allclose(G1.edge_minutes * 0.95, G3.edge_minutes)
+    G4 = network.graph_from_name("leeds")  # the default profile, recorded on the graph
+    assert G4.profile is not None and G4.profile.name == "free_flow"
+    assert G4.key not in {G1.key, G3.key}
 
 
 def test_edge_list_motorway_matching() -> None:
@@ -265,10 +268,17 @@ def test_edge_list_motorway_matching() -> None:
 
 def test_england_major_roads() -> None:
     G = network.graph_from_name("england-major-roads")
-    assert G.n_nodes == 19_973
-    assert G.n_edges == 2 * 30_479
+    # the mirror's nodes plus 4 ferry terminals (3 on the Isle of Wight, 1 on St Mary's)
+    assert G.n_nodes == 19_973 + 4
+    assert sorted(G.islands) == ["Isle of Wight", "Isles of Scilly"]
+    ef = G.edges_frame()
+    ferry = ef["highway"] == "ferry"
+    assert ferry.sum() == 2 * 4  # each route both ways
+    island_roads = 3 * 2  # between the three Wight terminals, both ways
+    assert G.n_edges == 2 * 30_479 + 8 + island_roads
     assert G.main_component.all()  # the mirror network is one component
-    km = G.edges_frame().groupby("highway")["length_m"].sum() / 2000  # two-way, km
+    road = ef.iloc[: 2 * 30_479]
+    km = road.groupby("highway")["length_m"].sum() / 2000  # two-way, km
     assert km.sum() == pytest.approx(38_790, rel=0.001)  # mirror README total
     # Matched motorway length: England and Wales have roughly 3,000 km of motorway.
     assert 2_000 < km["motorway"] < 3_500
