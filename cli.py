@@ -79,7 +79,7 @@ def _read_points(path: Path) -> object:
 def _cmd_traveltimes(args: argparse.Namespace) -> int:
     from netplan import network, traveltime
 
-    G = network.graph_from_name(args.network)
+    G = network.graph_from_name(args.network, profile=args.profile)
     od = traveltime.od_matrix(
         G,
         _read_points(args.origins),
@@ -88,14 +88,59 @@ def _cmd_traveltimes(args: argparse.Namespace) -> int:
         on_outside=args.on_outside,
     )
     traveltime.to_csv(od, args.out)
-    print(f"{len(od):,} origin-destination pairs written to {args.out}")
+    print(f"{len(od):,} origin-destination pairs written to {args.out} (profile {G.profile.label})")
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from netplan import calibrate, network
+
+    G = network.graph_from_name(args.network, profile=args.profile)
+    res = calibrate.calibrate_profile(G, args.observed, name=args.name, folds=args.folds)
+    res.profile.to_yaml(args.out)
+    print(res.summary())
+    print(f"profile written to {args.out} (use: network: {{profile: {args.out}}})")
+    return 0
+
+
+def _cmd_validate_times(args: argparse.Namespace) -> int:
+    from netplan import calibrate, network
+    from netplan._errors import ValidationError
+
+    G = network.graph_from_name(args.network, profile=args.profile)
+    try:
+        ref = pd_read(args.reference)
+    except (OSError, ValueError) as exc:
+        msg = f"cannot read {args.reference}: {exc}; give origin_id, destination_id, minutes."
+        raise ValidationError(msg) from exc
+    table = calibrate.validate_times(
+        G, ref, _read_points(args.origins), _read_points(args.destinations)
+    )
+    print(f"netplan ({G.source}, profile {G.profile.label}) vs {args.reference}:")
+    print(
+        table.to_string(
+            index=False,
+            formatters={
+                "pearson_r": "{:.3f}".format,
+                "median_rel_error": "{:.1%}".format,
+                "median_ratio": "{:.3f}".format,
+                "mean_bias_minutes": "{:+.1f}".format,
+            },
+        )
+    )
+    return 0
+
+
+def pd_read(path: Path) -> object:
+    import pandas as pd
+
+    return pd.read_csv(path, encoding="utf-8-sig")
 
 
 def _cmd_isochrones(args: argparse.Namespace) -> int:
     from netplan import isochrones, network
 
-    G = network.graph_from_name(args.network)
+    G = network.graph_from_name(args.network, profile=args.profile)
     minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
     gdf = isochrones.isochrones(
         G,
@@ -111,12 +156,14 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
 
 def _register_network(sub: argparse._SubParsersAction) -> None:
     net_help = "england-major-roads (default), rutland, leeds or an .osm.pbf/.osm file"
+    prof_help = "speed profile: free_flow (default), daytime or a profile YAML file"
     p = sub.add_parser("traveltimes", help="drive-time table between two point CSVs")
     p.add_argument("--network", default="england-major-roads", help=net_help)
     p.add_argument("--origins", type=Path, required=True, help="CSV with id, lon, lat")
     p.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
     p.add_argument("--out", type=Path, required=True, help="output CSV (long form)")
     p.add_argument("--max-minutes", type=float, default=None, help="keep pairs within M minutes")
+    p.add_argument("--profile", default="free_flow", help=prof_help)
     p.add_argument(
         "--on-outside",
         choices=["raise", "warn", "drop"],
@@ -132,8 +179,33 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--buffer-m", type=float, default=100.0, help="corridor half-width (m)")
     q.add_argument("--simplify-m", type=float, default=50.0, help="simplify tolerance (m)")
     q.add_argument("--out", type=Path, required=True, help=".geojson, .gpkg or .fgb")
+    q.add_argument("--profile", default="free_flow", help=prof_help)
     _add_mirror(q)
     q.set_defaults(func=_cmd_isochrones)
+    c = sub.add_parser("calibrate", help="fit a speed profile to observed trips")
+    c.add_argument("--network", default="england-major-roads", help="a major-road network")
+    c.add_argument(
+        "--observed",
+        type=Path,
+        required=True,
+        help="CSV: origin_lon, origin_lat, destination_lon, destination_lat, minutes",
+    )
+    c.add_argument("--profile", default="free_flow", help="start values: " + prof_help)
+    c.add_argument("--name", default="calibrated", help="name of the fitted profile")
+    c.add_argument("--folds", type=int, default=5, help="k-fold cross-validation (default 5)")
+    c.add_argument("--out", type=Path, required=True, help="profile YAML to write")
+    _add_mirror(c)
+    c.set_defaults(func=_cmd_calibrate)
+    v = sub.add_parser("validate-times", help="agreement of a reference OD table with netplan's")
+    v.add_argument("--network", default="england-major-roads", help=net_help)
+    v.add_argument("--profile", default="free_flow", help=prof_help)
+    v.add_argument(
+        "--reference", type=Path, required=True, help="CSV: origin_id, destination_id, minutes"
+    )
+    v.add_argument("--origins", type=Path, required=True, help="CSV with id, lon, lat")
+    v.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
+    _add_mirror(v)
+    v.set_defaults(func=_cmd_validate_times)
 
 
 # ------------------------------------------------------------- run / compare / sweep

@@ -49,8 +49,8 @@ def isochrones(
     direction: str = "to_site",
     include_access: bool | None = None,
     max_snap_km: float = DEFAULT_MAX_SNAP_KM,
-    detour_factor: float = DEFAULT_DETOUR_FACTOR,
-    access_speed_kph: float = DEFAULT_ACCESS_SPEED_KPH,
+    detour_factor: float | None = None,
+    access_speed_kph: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Return reachable-area polygons for each site and threshold.
 
@@ -74,7 +74,9 @@ def isochrones(
         Add access-leg discs around reached nodes (radius capped at ``max_snap_km``).
         Default: True for ``detail="major"`` graphs, False for full-detail ones.
     max_snap_km, detour_factor, access_speed_kph
-        As :func:`netplan.traveltime.snap`.
+        As :func:`netplan.traveltime.snap`. Left as None on a graph with a speed profile,
+        the site's leg is the profile's and the access discs use the profile's detour
+        factor at its suburban access speed (half way between rural and urban in pace).
 
     Returns
     -------
@@ -113,6 +115,12 @@ def isochrones(
         access_speed_kph=access_speed_kph,
         source="sites",
     )
+    if G.profile is not None and detour_factor is None and access_speed_kph is None:
+        disc_detour = G.profile.detour_factor
+        disc_speed = float(G.profile.access_speed_kph(np.array([0.5]))[0])
+    else:
+        disc_detour = DEFAULT_DETOUR_FACTOR if detour_factor is None else detour_factor
+        disc_speed = DEFAULT_ACCESS_SPEED_KPH if access_speed_kph is None else access_speed_kph
     reverse = direction == "to_site"
     # Times from (or, on the reversed graph, to) each site's node, up to the largest threshold.
     times = node_times(G, s["node"].to_numpy(), reverse=reverse, max_minutes=thresholds[-1])
@@ -128,8 +136,8 @@ def isochrones(
                 buffer_m=buffer_m,
                 include_access=include_access,
                 max_snap_km=max_snap_km,
-                detour_factor=detour_factor,
-                access_speed_kph=access_speed_kph,
+                detour_factor=disc_detour,
+                access_speed_kph=disc_speed,
             )
             if simplify_m > 0 and not geom.is_empty:
                 geom = shapely.simplify(geom, simplify_m, preserve_topology=True)
