@@ -1100,6 +1100,8 @@ def graph_from_name(
         try:
             G = DriveGraph.load(cache)
             logger.info("graph %s loaded from cache %s", name, cache)
+            if profile is not None:  # same content (the key has its hash); keep its name
+                G.profile = profile
             return G
         except NetworkError as exc:
             logger.warning("ignoring unreadable cached graph: %s", exc)
