@@ -18,12 +18,12 @@ import scipy.sparse as sp
 from ._matrix import _Matrix, _solve_highs
 
 if TYPE_CHECKING:
-    from .placement import PlacementModel
+    from ._formulation import PlacementFormulation
 
 _REL_TOL = 1e-6
 
 
-def assign(model: PlacementModel, capacity: np.ndarray, u_group: np.ndarray) -> np.ndarray:
+def assign(model: PlacementFormulation, capacity: np.ndarray, u_group: np.ndarray) -> np.ndarray:
     """Shares of each zone's demand per (zone, site) pair for fixed site capacities.
 
     Minimises scan-minutes subject to serving ``1 - u`` of every zone within the standard

@@ -67,7 +67,7 @@ from ._master import CapacityCuts
 from ._matrix import _Matrix, _solve_highs
 
 if TYPE_CHECKING:
-    from .placement import PlacementModel
+    from ._formulation import PlacementFormulation
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class SiteDecomposition:
         The full model's objective vector (the cost stage's).
     """
 
-    def __init__(self, model: PlacementModel, cost: np.ndarray) -> None:
+    def __init__(self, model: PlacementFormulation, cost: np.ndarray) -> None:
         self.model = model
         self.cuts = cuts = CapacityCuts(model, regions=False)
         self.cost = cost[cuts.cols]

@@ -32,7 +32,7 @@ from ._base import Status
 from ._matrix import _Matrix, _solve_highs
 
 if TYPE_CHECKING:
-    from .placement import PlacementModel
+    from ._formulation import PlacementFormulation
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class CapacityCuts:
         master); :mod:`netplan.optimise._decompose` adds its own rows as it goes.
     """
 
-    def __init__(self, model: PlacementModel, *, regions: bool = True) -> None:
+    def __init__(self, model: PlacementFormulation, *, regions: bool = True) -> None:
         self.model = model
         n, G = model.n_sites, model.n_groups
         self.n, self.G = n, G
@@ -195,7 +195,7 @@ class CapacityCuts:
 
 
 def master_sites(
-    model: PlacementModel,
+    model: PlacementFormulation,
     cost: np.ndarray,
     *,
     hard: bool,
