@@ -10,9 +10,10 @@ locks, lots) and one such row per distinct reachable set :math:`N_g` plus one fo
 network: ~6,000 rows over the ~1,500 site variables instead of 183,000 columns, so HiGHS
 finds good site plans in seconds. It is a relaxation (unions of regions are not checked;
 :meth:`CapacityCuts.violated` finds the sets a plan leaves short with one maximum flow,
-``scipy.sparse.csgraph.maximum_flow``). :meth:`PlacementModel._master_start` then solves the
-full MIP restricted to the plan's sites, whose solution is feasible for the full model and
-becomes HiGHS's start: it changes where the search begins, never the optimum or the gap.
+``scipy.sparse.csgraph.maximum_flow``). :func:`netplan.optimise._starts.master_start` then
+solves the full MIP restricted to the plan's sites, whose solution is feasible for the full
+model and becomes HiGHS's start: it changes where the search begins, never the optimum or
+the gap.
 
 Measured on the England default (``benchmarks/bench_optimise.py``, 60 s): the start reaches
 £64.1 m/yr (gap 3.3 %) where HiGHS alone ends at £66.1-66.3 m (gap 6.2-6.4 %).
