@@ -1,10 +1,5 @@
 """The placement model: static scanners and mobile visit days under a drive-time standard.
 
-The model is built once as sparse matrices (numpy/scipy), so its size and build time do
-not depend on the solver. ``solver="highs"`` passes the matrices straight to HiGHS
-(``highspy``), which is the fast path at England scale; ``solver="cbc"`` builds the same
-rows as a PuLP problem and solves it with the CBC binary bundled with PuLP.
-
 This module owns the public :class:`PlacementModel` only: its documentation and the
 choice of solve strategy in :meth:`PlacementModel.solve` (hard coverage first; the site
 decomposition where it applies, else the monolithic MIP; then the zones' reassignment
@@ -12,6 +7,11 @@ and the result). The pieces live beside it: inputs (``_inputs``), zone merging
 (``_zones``), the formulation (``_formulation``), the strategies (``_monolithic``,
 ``_decompose``, with ``_starts``, ``_master``, ``_assign``), the result builder
 (``_result_builder``) and their shared types (``_core``).
+
+The model is built once as sparse matrices (numpy/scipy), so its size and build time do
+not depend on the solver. ``solver="highs"`` passes the matrices straight to HiGHS
+(``highspy``), which is the fast path at England scale; ``solver="cbc"`` builds the same
+rows as a PuLP problem and solves it with the CBC binary bundled with PuLP.
 """
 
 from __future__ import annotations
