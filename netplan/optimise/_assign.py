@@ -6,24 +6,30 @@ feasible ones: a zone may be sent 55 minutes away while a site 10 minutes away h
 :func:`assign` re-solves the assignment alone, as one linear program over the zones (not
 the merged groups), minimising total scan-minutes of driving subject to the sites'
 capacities and each zone's uncovered share. Cost, capacity and coverage are unchanged.
+:func:`reassign` applies it to a strategy's :class:`~netplan.optimise._core.RawSolution`
+(the post-step of ``PlacementModel.solve(reassign=True)``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._errors import SolverError
+from ._core import RawSolution
 from ._matrix import _Matrix, _solve_highs
 
 if TYPE_CHECKING:
-    from .placement import PlacementModel
+    from ._formulation import PlacementFormulation
 
 _REL_TOL = 1e-6
 
 
-def assign(model: PlacementModel, capacity: np.ndarray, u_group: np.ndarray) -> np.ndarray:
+def assign(model: PlacementFormulation, capacity: np.ndarray, u_group: np.ndarray) -> np.ndarray:
     """Shares of each zone's demand per (zone, site) pair for fixed site capacities.
 
     Minimises scan-minutes subject to serving ``1 - u`` of every zone within the standard
@@ -66,8 +72,6 @@ def assign(model: PlacementModel, capacity: np.ndarray, u_group: np.ndarray) -> 
             if info.solver_status == "Optimal":
                 break
         else:
-            from .._errors import SolverError
-
             msg = (
                 f"the assignment LP for the chosen sites ended {info.solver_status}; "
                 "keep the solver's own assignment (reassign=False)"
@@ -82,3 +86,28 @@ def assign(model: PlacementModel, capacity: np.ndarray, u_group: np.ndarray) -> 
         first = order[np.r_[True, pz[order][1:] != pz[order][:-1]]]
         share[first] = 1.0
     return share
+
+
+def reassign(model: PlacementFormulation, raw: RawSolution) -> RawSolution:
+    """``raw`` with every zone sent to the nearest open site with room (see :func:`assign`).
+
+    The capacities are those of the solved scanners and mobile days, the uncovered shares
+    the solved ones; the assignment LP's time is added to the last stage's runtime and a
+    note says so.
+    """
+    t0 = time.perf_counter()
+    values = raw.values
+    off, n, rho = model._off, model.n_sites, model.target_utilisation
+    s = np.round(values[off["s"] : off["s"] + n])
+    m = np.round(values[off["m"] : off["m"] + n])
+    capacity = rho * (
+        model.static_scans_per_day * model.working_days_per_year * s
+        + model.mobile_scans_per_day * model.mobile_weeks_per_year * m
+    )
+    u = np.clip(values[model._u0 : model._u0 + model.n_groups], 0.0, 1.0)
+    share = assign(model, capacity, u)
+    took = time.perf_counter() - t0
+    last = raw.infos[-1]
+    infos = (*raw.infos[:-1], dataclasses.replace(last, runtime_s=last.runtime_s + took))
+    note = f"zones sent to the nearest open site with room (assignment LP, {took:.1f} s)"
+    return dataclasses.replace(raw, infos=infos, share=share, notes=(*raw.notes, note))

@@ -10,9 +10,10 @@ locks, lots) and one such row per distinct reachable set :math:`N_g` plus one fo
 network: ~6,000 rows over the ~1,500 site variables instead of 183,000 columns, so HiGHS
 finds good site plans in seconds. It is a relaxation (unions of regions are not checked;
 :meth:`CapacityCuts.violated` finds the sets a plan leaves short with one maximum flow,
-``scipy.sparse.csgraph.maximum_flow``). :meth:`PlacementModel._master_start` then solves the
-full MIP restricted to the plan's sites, whose solution is feasible for the full model and
-becomes HiGHS's start: it changes where the search begins, never the optimum or the gap.
+``scipy.sparse.csgraph.maximum_flow``). :func:`netplan.optimise._starts.master_start` then
+solves the full MIP restricted to the plan's sites, whose solution is feasible for the full
+model and becomes HiGHS's start: it changes where the search begins, never the optimum or
+the gap.
 
 Measured on the England default (``benchmarks/bench_optimise.py``, 60 s): the start reaches
 £64.1 m/yr (gap 3.3 %) where HiGHS alone ends at £66.1-66.3 m (gap 6.2-6.4 %).
@@ -32,7 +33,7 @@ from ._base import Status
 from ._matrix import _Matrix, _solve_highs
 
 if TYPE_CHECKING:
-    from .placement import PlacementModel
+    from ._formulation import PlacementFormulation
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class CapacityCuts:
         master); :mod:`netplan.optimise._decompose` adds its own rows as it goes.
     """
 
-    def __init__(self, model: PlacementModel, *, regions: bool = True) -> None:
+    def __init__(self, model: PlacementFormulation, *, regions: bool = True) -> None:
         self.model = model
         n, G = model.n_sites, model.n_groups
         self.n, self.G = n, G
@@ -195,7 +196,7 @@ class CapacityCuts:
 
 
 def master_sites(
-    model: PlacementModel,
+    model: PlacementFormulation,
     cost: np.ndarray,
     *,
     hard: bool,
