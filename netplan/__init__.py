@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from . import settings as settings
 from ._errors import (
     DataError as DataError,
@@ -26,11 +24,7 @@ from ._errors import (
 from ._errors import (
     ValidationError as ValidationError,
 )
-
-try:
-    __version__ = version("netplan")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+from ._version import __version__ as __version__
 
 # Modules are imported lazily so `import netplan` stays fast and a notebook that only
 # needs the data layer does not pay for solvers or folium.

@@ -27,7 +27,7 @@ from ._errors import ValidationError
 from ._validate import check_columns
 
 if TYPE_CHECKING:
-    from .network import DriveGraph
+    from .graph import DriveGraph
     from .profiles import SpeedProfile
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def trip_features(G: DriveGraph, trips: pd.DataFrame) -> tuple[np.ndarray, np.nd
     profile's detour factor, split by the end point's urban share.
     """
     from . import traveltime
-    from .network import _CLASS_CODE
+    from .graph import _CLASS_CODE
 
     if G.profile is None:
         msg = "calibration needs a graph built from a speed profile (graph_from_name(profile=...))."
@@ -342,7 +342,7 @@ def validate_times(
     Returns :func:`agreement_by_band` of netplan's minutes against the reference's.
     """
     from . import traveltime
-    from .network import _to_bng
+    from ._geo import _to_bng
 
     check_columns(reference, ["origin_id", "destination_id", "minutes"], source="reference")
     ref = reference.copy()

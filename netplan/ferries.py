@@ -17,11 +17,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ._errors import DataError
 
 if TYPE_CHECKING:
-    from .network import DriveGraph
+    from .graph import DriveGraph
     from .profiles import SpeedProfile
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def island_masks(profile: SpeedProfile, lon: np.ndarray, lat: np.ndarray) -> dic
     """
     import shapely
 
-    from .network import _to_bng
+    from ._geo import _to_bng
 
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -85,7 +86,8 @@ def _outline_parts() -> list[Any] | None:
 
 def add_ferries(G: DriveGraph, profile: SpeedProfile) -> DriveGraph:
     """Return ``G`` with the profile's island terminals, island roads and ferry edges."""
-    from .network import _CLASS_CODE, _to_bng
+    from ._geo import _to_bng
+    from .graph import _CLASS_CODE
 
     if not profile.ferries:
         return G
@@ -184,3 +186,59 @@ def add_ferries(G: DriveGraph, profile: SpeedProfile) -> DriveGraph:
         islands=islands,
         _cache={},
     )
+
+
+def island_pairs(
+    G: DriveGraph,
+    so: pd.DataFrame,
+    sd: pd.DataFrame,
+    out: pd.DataFrame,
+    cap: float,
+) -> pd.DataFrame:
+    """Replace same-island pairs of an OD table by min(network time, direct island leg).
+
+    Called by :func:`netplan.traveltime.od_matrix` with its snapped points (``so``, ``sd``,
+    which name each point's island) and its table ``out``; returns the table in the same
+    order (origins, then destinations, in input order).
+    """
+    prof = G.profile
+    if prof is None:
+        return out
+    from ._geo import _to_bng
+
+    ox, oy = _to_bng(so["lon"].to_numpy(), so["lat"].to_numpy())
+    dx, dy = _to_bng(sd["lon"].to_numpy(), sd["lat"].to_numpy())
+    rows = []
+    for name in sorted(set(so["island"]) - {""}):
+        oi = np.flatnonzero(so["island"].to_numpy() == name)
+        di = np.flatnonzero(sd["island"].to_numpy() == name)
+        if not len(oi) or not len(di):
+            continue
+        km = np.hypot(ox[oi, None] - dx[di], oy[oi, None] - dy[di]) / 1000.0
+        share = (so["urban_share"].to_numpy()[oi, None] + sd["urban_share"].to_numpy()[di]) / 2
+        direct = prof.access_minutes(km, share) + prof.terminal_minutes
+        rows.append(
+            pd.DataFrame(
+                {
+                    "origin_id": np.repeat(so["id"].to_numpy()[oi], len(di)),
+                    "destination_id": np.tile(sd["id"].to_numpy()[di], len(oi)),
+                    "direct": direct.ravel(),
+                }
+            )
+        )
+    if not rows:
+        return out
+    direct = pd.concat(rows, ignore_index=True)
+    merged = out.merge(direct, on=["origin_id", "destination_id"], how="outer")
+    merged["minutes"] = np.fmin(merged["minutes"].to_numpy(), merged["direct"].to_numpy())
+    merged = merged[merged["minutes"] <= cap] if np.isfinite(cap) else merged
+    o_rank = pd.Series(np.arange(len(so)), index=so["id"].to_numpy())
+    d_rank = pd.Series(np.arange(len(sd)), index=sd["id"].to_numpy())
+    order = np.lexsort(
+        (
+            d_rank.loc[merged["destination_id"]].to_numpy(),
+            o_rank.loc[merged["origin_id"]].to_numpy(),
+        )
+    )
+    res = merged.iloc[order][["origin_id", "destination_id", "minutes"]]
+    return res.reset_index(drop=True)

@@ -34,7 +34,7 @@ from .traveltime import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .network import DriveGraph
+    from .graph import DriveGraph
 
 logger = logging.getLogger(__name__)
 

@@ -366,7 +366,7 @@ def _density_cached(stamp: str) -> DensitySurface:
             logger.warning("rebuilding unreadable derived file %s (%s)", cache, exc)
     if arrays is None:
         from . import data
-        from .network import _to_bng
+        from ._geo import _to_bng
 
         zones = data.load_lsoa_zones("EW")
         x, y = _to_bng(zones["lon"].to_numpy(), zones["lat"].to_numpy())

@@ -34,7 +34,7 @@ from ._io import atomic_path
 from ._validate import check_columns, check_lonlat, check_unique
 
 if TYPE_CHECKING:
-    from .network import DriveGraph
+    from .graph import DriveGraph
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +124,9 @@ def snap(
     -------
     pandas.DataFrame
         ``id, node`` (position in ``G``), ``node_id`` (source id), ``snap_km``,
-        ``access_minutes``, ``urban_share`` (NaN for a constant access leg) and ``island``
-        (the island's name, or ``""``); one row per point, in input order.
+        ``access_minutes``, ``urban_share`` (NaN for a constant access leg), ``island``
+        (the island's name, or ``""``) and the point's ``lon, lat``; one row per point, in
+        input order.
 
     Raises
     ------
@@ -144,7 +145,7 @@ def snap(
         )
         raise ValidationError(msg)
     df = _points_frame(points, source=source)
-    from .network import _to_bng
+    from ._geo import _to_bng
 
     x, y = _to_bng(df["lon"].to_numpy(), df["lat"].to_numpy())
     tree, idx = G.kdtree
@@ -208,11 +209,7 @@ def snap(
         from .profiles import density_surface
 
         surface = density_surface()
-        share = (
-            surface.urban_share(profile, x, y)
-            if surface is not None
-            else np.full(len(df), 0.5)
-        )
+        share = surface.urban_share(profile, x, y) if surface is not None else np.full(len(df), 0.5)
         access = profile.access_minutes(snap_km, share)
     else:
         share = np.full(len(df), np.nan)
@@ -226,6 +223,8 @@ def snap(
             "access_minutes": access,
             "urban_share": share,
             "island": island,
+            "lon": df["lon"].to_numpy(),
+            "lat": df["lat"].to_numpy(),
         }
     )
 
@@ -370,7 +369,9 @@ def od_matrix(
         copy=False,
     )
     if (so["island"] != "").any() and (sd["island"] != "").any():
-        out = _island_pairs(G, so, sd, out, origins, destinations, cap)
+        from .ferries import island_pairs
+
+        out = island_pairs(G, so, sd, out, cap)
     out.attrs.update(od_metadata(G))
     logger.info(
         "OD matrix: %s origins x %s destinations -> %s pairs, %.2f s (from %s)",
@@ -385,7 +386,7 @@ def od_matrix(
 
 def od_metadata(G: DriveGraph) -> dict[str, str]:
     """What an OD table's times rest on: network, graph key, speed profile and its hash."""
-    from . import __version__
+    from ._version import __version__
 
     prof = G.profile
     return {
@@ -395,61 +396,6 @@ def od_metadata(G: DriveGraph) -> dict[str, str]:
         "profile_hash": prof.hash if prof is not None else G.speed_model.key(),
         "netplan_version": __version__,
     }
-
-
-def _island_pairs(
-    G: DriveGraph,
-    so: pd.DataFrame,
-    sd: pd.DataFrame,
-    out: pd.DataFrame,
-    origins: pd.DataFrame,
-    destinations: pd.DataFrame,
-    cap: float,
-) -> pd.DataFrame:
-    """Replace same-island pairs by min(network time, direct island leg)."""
-    prof = G.profile
-    if prof is None:
-        return out
-    from .network import _to_bng
-
-    o_pts = _points_frame(origins, source="origins").set_index("id").loc[so["id"]]
-    d_pts = _points_frame(destinations, source="destinations").set_index("id").loc[sd["id"]]
-    ox, oy = _to_bng(o_pts["lon"].to_numpy(), o_pts["lat"].to_numpy())
-    dx, dy = _to_bng(d_pts["lon"].to_numpy(), d_pts["lat"].to_numpy())
-    rows = []
-    for name in sorted(set(so["island"]) - {""}):
-        oi = np.flatnonzero(so["island"].to_numpy() == name)
-        di = np.flatnonzero(sd["island"].to_numpy() == name)
-        if not len(oi) or not len(di):
-            continue
-        km = np.hypot(ox[oi, None] - dx[di], oy[oi, None] - dy[di]) / 1000.0
-        share = (so["urban_share"].to_numpy()[oi, None] + sd["urban_share"].to_numpy()[di]) / 2
-        direct = prof.access_minutes(km, share) + prof.terminal_minutes
-        rows.append(
-            pd.DataFrame(
-                {
-                    "origin_id": np.repeat(so["id"].to_numpy()[oi], len(di)),
-                    "destination_id": np.tile(sd["id"].to_numpy()[di], len(oi)),
-                    "direct": direct.ravel(),
-                }
-            )
-        )
-    if not rows:
-        return out
-    direct = pd.concat(rows, ignore_index=True)
-    merged = out.merge(direct, on=["origin_id", "destination_id"], how="outer")
-    merged["minutes"] = np.fmin(merged["minutes"].to_numpy(), merged["direct"].to_numpy())
-    merged = merged[merged["minutes"] <= cap] if np.isfinite(cap) else merged
-    o_rank = pd.Series(np.arange(len(so)), index=so["id"].to_numpy())
-    d_rank = pd.Series(np.arange(len(sd)), index=sd["id"].to_numpy())
-    order = np.lexsort(
-        (
-            d_rank.loc[merged["destination_id"]].to_numpy(),
-            o_rank.loc[merged["origin_id"]].to_numpy(),
-        )
-    )
-    res = merged.iloc[order][["origin_id", "destination_id", "minutes"]]
-    return res.reset_index(drop=True)
 
 
 def _node_point_times(

@@ -30,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "netplan"
 # the part of the package both checks apply to; "netplan" for the whole package
-SCOPE = "netplan/optimise"
+SCOPE = "netplan"
 MAX_LINES = 800
 
 
