@@ -37,15 +37,17 @@ over its base (mappings merge key by key, anything else is replaced).
 :meth:`Scenario.run` only chains public building blocks (network, traveltime, demand,
 sites, optimise, capacity, isochrones), so a notebook can do each step by hand.
 
-The package is split by what each part owns (arrows: "imports at run time")::
+The package is split by what each part owns (arrows: imports at run time)::
 
-    sections  <- schema -> loading          the YAML schema, files, extends, messages
-                   |
-                   v
-                pipeline -> tables, result  the run, its output tables, the container
+    schema --> sections, loading         Scenario; the sections; files, extends, messages
+      | Scenario.run
+      v
+    pipeline --> loading, tables, result the run; its output tables; the result container
+    sweeps                               --set KEY=V1,V2 variants (via with_overrides)
 
-``netplan.report``, ``netplan.maps`` and ``netplan.plot`` take a :class:`ScenarioResult`
-and never import the pipeline. Every name is re-exported here.
+``ScenarioResult.to_folder`` calls :func:`netplan.report.write_result`; ``netplan.report``,
+``netplan.maps`` and ``netplan.plot`` never import this package. Every name is re-exported
+here.
 """
 
 from __future__ import annotations
