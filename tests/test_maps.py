@@ -270,7 +270,7 @@ def test_missing_assets_warns_once_and_uses_cdn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(settings, "assets_folder", tmp_path / "nowhere")
-    monkeypatch.setattr(maps, "_warned_missing_assets", False)
+    monkeypatch.setattr(maps.offline, "_warned_missing_assets", False)
     with pytest.warns(UserWarning, match="NETPLAN_ASSETS"):
         m = maps.base_map()
     with warnings.catch_warnings():

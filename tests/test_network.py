@@ -231,7 +231,8 @@ def test_graph_from_name_cache() -> None:
     assert G3.key != G1.key  # speed settings are part of the key
     np.testing.assert_allclose(G1.edge_minutes * 0.95, G3.edge_minutes)
     G4 = network.graph_from_name("leeds")  # the default profile, recorded on the graph
-    assert G4.profile is not None and G4.profile.name == "free_flow"
+    assert G4.profile is not None
+    assert G4.profile.name == "free_flow"
     assert G4.key not in {G1.key, G3.key}
 
 

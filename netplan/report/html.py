@@ -1,322 +1,32 @@
-"""Capacity and comparison reports: HTML (self-contained), CSV, XLSX and GeoPackage outputs.
+"""The HTML pages: the capacity report of one result and the comparison of several.
 
-Output folder of one scenario (:func:`write_result`)::
-
-    report.html            capacity report, charts inline (base64 PNG), no external files
-    map.html               interactive map (netplan.maps)
-    summary.csv            headline figures, one row
-    sites.csv              one row per candidate site
-    zones.csv              one row per zone
-    coverage.csv           population within 30/45/60/90 min: England, per lot, per ICB
-    cyclotrons.csv         tracer supply per cyclotron
-    results.xlsx           the same tables as sheets
-    results.gpkg           layers sites, zones, cyclotrons, isochrones
-    scenario.resolved.yaml the resolved scenario + provenance (data sha256s, network key,
-                           package version, solver status, run times)
-    .netplan-output        marker: this folder was written by netplan
-
-Rules for the output folder (tested): everything is built in a temporary sibling folder and
-swapped into place with renames, so an existing folder is either left as it was or fully
-replaced, never half-overwritten. An existing folder is replaced only when it is empty or
-carries the ``.netplan-output`` marker; any other existing folder (or file) is refused
-unless ``force=True``. CSVs hold no timestamps or run times and round floats to fixed
-decimals, so the same scenario run twice gives byte-identical CSVs; run times live in the
-report and the resolved YAML only.
+Pages are rendered from the Jinja templates in ``netplan/templates`` with the charts of
+:mod:`netplan.plot` inlined as base64 PNGs, so each page is one self-contained file.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import io
-import json
-import logging
 import math
-import os
-import shutil
-import tempfile
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ._errors import NetplanError, ValidationError
+from .writers import CONTRACT_SAVING_TARGET, compare, uncovered_zones
 
 if TYPE_CHECKING:
-    from .scenario import ScenarioResult
+    from ._types import ScenarioResult
 
-logger = logging.getLogger(__name__)
-
-MARKER = ".netplan-output"
-#: Contract target: cost per scan cut by 18 % (LGC 5082106, DOMAIN.md section 2).
-CONTRACT_SAVING_TARGET = 0.18
 ATTRIBUTIONS = (
     "© OpenStreetMap contributors, ODbL",
     "Contains public sector information licensed under the Open Government Licence v3.0",
     "Contains OS data © Crown copyright and database right 2024",
 )
-_TEMPLATES = Path(__file__).with_name("templates")
-#: Decimals kept in CSV/XLSX outputs (stable across runs and platforms).
-CSV_DECIMALS = 4
-
-
-# ----------------------------------------------------------------------- folder handling
-class OutputFolderError(NetplanError):
-    """The output folder exists and was not written by netplan (use --force)."""
-
-
-def _check_target(target: Path, *, force: bool) -> None:
-    if target.exists() and not target.is_dir():
-        if not force:
-            msg = f"{target} exists and is a file, not an output folder; remove it or use --force"
-            raise OutputFolderError(msg)
-        return
-    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file() and not force:
-        msg = (
-            f"{target} exists, is not empty and was not written by netplan (no {MARKER} "
-            f"file); choose another --out folder or pass --force to replace it"
-        )
-        raise OutputFolderError(msg)
-
-
-def check_output_folder(target: str | Path, *, force: bool = False) -> Path:
-    """Fail early (before a long run) if ``target`` may not be written; see the module doc.
-
-    Raises
-    ------
-    OutputFolderError
-        If ``target`` exists, is not empty and was not written by netplan (and not ``force``).
-    """
-    target = Path(target).absolute()
-    _check_target(target, force=force)
-    return target
-
-
-@contextmanager
-def atomic_folder(target: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success swap it into ``target``.
-
-    Parameters
-    ----------
-    target
-        The output folder.
-    force
-        Replace ``target`` even if it was not written by netplan.
-
-    Raises
-    ------
-    OutputFolderError
-        If ``target`` exists, is not empty and has no netplan marker (and not ``force``).
-
-    Notes
-    -----
-    The swap is two renames (old -> trash, new -> target) on the same file system; if the
-    second fails the old folder is put back. On error inside the block the temporary folder
-    is removed and ``target`` is untouched.
-    """
-    target = Path(target).absolute()
-    _check_target(target, force=force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-        _normal_permissions(tmp)
-        (tmp / MARKER).write_text(
-            json.dumps({"written_by": "netplan", "folder": target.name}) + "\n", encoding="utf-8"
-        )
-        _check_target(target, force=force)  # again: the folder may have appeared meanwhile
-        trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        moved = False
-        if target.exists():
-            os.replace(target, trash)
-            moved = True
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            if moved:
-                os.replace(trash, target)
-            raise
-        if moved:
-            if trash.is_dir():
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                trash.unlink(missing_ok=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _normal_permissions(folder: Path) -> None:
-    """Give the folder and its files the usual umask permissions (mkstemp makes 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-# ----------------------------------------------------------------------------- tables
-def _stable(df: pd.DataFrame) -> pd.DataFrame:
-    """Round floats and drop geometry so tables are stable across runs."""
-    out = pd.DataFrame(df).copy()
-    if "geometry" in out.columns:
-        out = out.drop(columns="geometry")
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            vals = out[col].round(CSV_DECIMALS)
-            out[col] = vals.where(vals != 0, 0.0)  # no "-0.0"
-        elif out[col].dtype == object:
-            out[col] = out[col].map(lambda v: round(v, CSV_DECIMALS) if isinstance(v, float) else v)
-    return out
-
-
-def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    _stable(df).to_csv(path, index=False, lineterminator="\n")
-    return path
-
-
-def summary_table(result: ScenarioResult) -> pd.DataFrame:
-    """Headline figures as one row (no run times: identical across identical runs)."""
-    return pd.DataFrame([result.totals])
-
-
-def uncovered_zones(result: ScenarioResult) -> pd.DataFrame:
-    """Zones not served within the standard, with the optimiser's reason."""
-    z = pd.DataFrame(result.zones)
-    if "covered" not in z.columns:
-        return z.iloc[:0]
-    bad = z[~z["covered"].fillna(False).astype(bool)]
-    cols = [
-        c
-        for c in (
-            "zone_id",
-            "name",
-            "icb_name",
-            "lot",
-            "population",
-            "scans_per_year",
-            "nearest_open_minutes",
-            "uncovered_share",
-            "uncovered_reason",
-        )
-        if c in bad.columns
-    ]
-    return bad[cols].sort_values(
-        ["population", "zone_id"], ascending=[False, True], kind="mergesort"
-    )
-
-
-def supply_links(result: ScenarioResult) -> pd.DataFrame:
-    """Site -> cyclotron links (primary and back-up) of the open sites."""
-    s = result.sites[result.sites["open"]]
-    rows = []
-    for rec in s.itertuples(index=False):
-        src = getattr(rec, "tracer_source", None)
-        if isinstance(src, str) and src:
-            rows.append(
-                {
-                    "site_id": rec.site_id,
-                    "cyclotron_id": src,
-                    "role": "primary",
-                    "minutes": getattr(rec, "tracer_minutes", np.nan),
-                }
-            )
-        bsrc = getattr(rec, "backup_source", None)
-        if isinstance(bsrc, str) and bsrc:
-            rows.append(
-                {
-                    "site_id": rec.site_id,
-                    "cyclotron_id": bsrc,
-                    "role": "backup",
-                    "minutes": getattr(rec, "backup_minutes", np.nan),
-                }
-            )
-    return pd.DataFrame(rows, columns=["site_id", "cyclotron_id", "role", "minutes"])
-
-
-def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
-    """Write summary, sites, zones, coverage and cyclotron CSVs into ``folder``."""
-    folder = Path(folder)
-    return {
-        "summary": _write_csv(summary_table(result), folder / "summary.csv"),
-        "sites": _write_csv(result.sites, folder / "sites.csv"),
-        "zones": _write_csv(pd.DataFrame(result.zones), folder / "zones.csv"),
-        "coverage": _write_csv(result.coverage, folder / "coverage.csv"),
-        "cyclotrons": _write_csv(result.cyclotrons, folder / "cyclotrons.csv"),
-    }
-
-
-def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
-    """Write the tables as sheets of one workbook (openpyxl, write-only for speed)."""
-    from openpyxl import Workbook
-
-    sheets = {
-        "Summary": summary_table(result).T.reset_index().set_axis(["figure", "value"], axis=1),
-        "Sites": result.sites,
-        "Coverage": result.coverage,
-        "Cyclotrons": result.cyclotrons,
-        "Uncovered": uncovered_zones(result),
-        "Zones": pd.DataFrame(result.zones),
-    }
-    wb = Workbook(write_only=True)
-    for name, df in sheets.items():
-        ws = wb.create_sheet(name)
-        df = _stable(df)
-        ws.append([str(c) for c in df.columns])
-        for row in df.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-    path = Path(path)
-    wb.save(path)
-    return path
-
-
-def _cell(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not math.isfinite(float(v)) else float(v)
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v if isinstance(v, (int, str)) else str(v)
-
-
-def write_gpkg(result: ScenarioResult, path: str | Path) -> Path:
-    """Write sites, zones, cyclotrons and isochrones as layers of one GeoPackage."""
-    import geopandas as gpd
-
-    path = Path(path)
-
-    def points(df: pd.DataFrame) -> gpd.GeoDataFrame:
-        df = _stable(df)
-        return gpd.GeoDataFrame(
-            df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
-        )
-
-    layers: list[tuple[str, gpd.GeoDataFrame]] = [
-        ("sites", points(result.sites)),
-        ("zones", points(pd.DataFrame(result.zones))),
-    ]
-    cyc = result.cyclotron_points
-    if cyc is not None and len(cyc):
-        cyc_df = pd.DataFrame(cyc)[["id", "name", "lon", "lat"]].merge(
-            result.cyclotrons.drop(columns=["name"], errors="ignore"),
-            left_on="id",
-            right_on="cyclotron_id",
-            how="left",
-        )
-        layers.append(("cyclotrons", points(cyc_df)))
-    if result.isochrones is not None and len(result.isochrones):
-        layers.append(("isochrones", result.isochrones.to_crs("EPSG:4326")))
-    for i, (name, gdf) in enumerate(layers):
-        gdf.to_file(path, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
-    return path
+_TEMPLATES = Path(__file__).parent.with_name("templates")
 
 
 # ----------------------------------------------------------------------------- charts
@@ -334,7 +44,7 @@ def _png(obj: Any) -> str:
 
 def _charts(result: ScenarioResult) -> dict[str, str]:
     """The report's charts as base64 PNGs (drawn by :mod:`netplan.plot`)."""
-    from . import plot
+    from .. import plot
 
     zones = pd.DataFrame(result.zones)
     open_sites = result.sites[result.sites["open"]]
@@ -443,7 +153,7 @@ def _env() -> Any:
 
 def _attributions() -> list[str]:
     try:
-        from . import data
+        from .. import data
 
         found = [a for a in data.attributions() if a]
     except Exception:  # pragma: no cover - data layer unavailable
@@ -523,7 +233,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
     """Return the capacity report of one result as a self-contained HTML page."""
     from markupsafe import Markup, escape
 
-    from . import __version__
+    from .._version import __version__
 
     s = result.scenario
     t = result.totals
@@ -750,125 +460,6 @@ def _profile_sensitivity_text(result: ScenarioResult) -> str:
     return "; ".join(parts)
 
 
-# ----------------------------------------------------------------------------- the map
-def build_map(result: ScenarioResult) -> Any:
-    """The scenario's folium map (via :func:`netplan.maps.scenario_map`)."""
-    from . import maps
-
-    sites = result.sites.rename(columns={"site_id": "id", "static_scanners": "scanners"})
-    keep = [
-        c
-        for c in (
-            "id",
-            "name",
-            "lon",
-            "lat",
-            "decision",
-            "scanners",
-            "mobile_days_per_week",
-            "capacity_scans_per_year",
-            "assigned_scans_per_year",
-            "utilisation",
-            "mean_minutes",
-            "max_minutes",
-            "tracer_source",
-        )
-        if c in sites.columns
-    ]
-    zones = pd.DataFrame(result.zones).rename(columns={"zone_id": "id"})
-    zcols = [
-        c
-        for c in ("id", "lon", "lat", "minutes", "covered", "assigned_site", "population")
-        if c in zones.columns
-    ]
-    cyc = None
-    if result.cyclotron_points is not None:
-        cyc = pd.DataFrame(result.cyclotron_points)[["id", "name", "lon", "lat"]]
-    lots = _lot_polygons()
-    return maps.scenario_map(
-        sites=sites[keep],
-        zones=zones[zcols],
-        isochrones=result.isochrones,
-        cyclotrons=cyc,
-        supply_links=supply_links(result),
-        lots=lots,
-        title=f"{result.scenario.name}: {result.scenario.drive_minutes:g}-minute standard",
-    )
-
-
-def _lot_polygons() -> Any:
-    """ICB boundaries tagged with their contract lot (None when unavailable)."""
-    try:
-        from . import data, demand
-
-        icb = data.load_icb_boundaries()
-        lots = demand.load_icb_lots()
-    except (NetplanError, OSError, AttributeError) as exc:  # pragma: no cover
-        logger.warning("lot boundaries not drawn: %s", exc)
-        return None
-    return icb.merge(lots[["icb_code", "lot"]], on="icb_code", how="inner")[["lot", "geometry"]]
-
-
-# ----------------------------------------------------------------------------- writers
-def write_result(
-    result: ScenarioResult, out_dir: str | Path, *, force: bool = False
-) -> dict[str, Path]:
-    """Write every output of one scenario into ``out_dir`` atomically (see module doc).
-
-    Returns
-    -------
-    dict
-        Output name -> final path.
-
-    Raises
-    ------
-    OutputFolderError
-        If ``out_dir`` exists, is not empty and was not written by netplan (and not ``force``).
-    """
-    out_dir = Path(out_dir).absolute()
-    outputs = result.scenario.outputs
-    names: dict[str, str] = {}
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    with atomic_folder(out_dir, force=force) as tmp:
-        for key, path in write_tables(result, tmp).items():
-            names[key] = path.name
-        if outputs.xlsx:
-            names["xlsx"] = write_xlsx(result, tmp / "results.xlsx").name
-        if outputs.gpkg:
-            names["gpkg"] = write_gpkg(result, tmp / "results.gpkg").name
-        if outputs.map:
-            from . import maps
-
-            names["map"] = maps.save_map(build_map(result), tmp / "map.html").name
-        if outputs.report:
-            html = render_report(result, generated=now)
-            (tmp / "report.html").write_text(html, encoding="utf-8")
-            names["report"] = "report.html"
-        prov = dict(result.provenance)
-        prov["generated"] = now
-        result.scenario.to_yaml(tmp / "scenario.resolved.yaml", extra=_plain(prov))
-        names["scenario"] = "scenario.resolved.yaml"
-    paths = {k: out_dir / v for k, v in names.items()}
-    logger.info("wrote %d outputs to %s", len(paths), out_dir)
-    return paths
-
-
-def _plain(obj: Any) -> Any:
-    """Convert numpy scalars etc. to YAML-safe Python values."""
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        return float(obj) if math.isfinite(float(obj)) else None
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    return obj
-
-
-# ----------------------------------------------------------------------------- comparison
 COMPARISON_COLUMNS = {
     "share_within_30_min": ("≤ 30 min", "pct"),
     "share_within_60_min": ("≤ 60 min", "pct"),
@@ -889,37 +480,6 @@ COMPARISON_COLUMNS = {
 }
 
 
-def compare(results: Sequence[ScenarioResult]) -> pd.DataFrame:
-    """Side-by-side headline figures, with the cost-per-scan change vs the first result.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per scenario (index: scenario name) with the :func:`summary` figures plus
-        ``cost_per_scan_change`` (fraction; negative = cheaper than the first scenario) and
-        ``meets_saving_target`` (change <= -18 %, the contract's target).
-
-    Raises
-    ------
-    ValidationError
-        If ``results`` is empty or two scenarios share a name.
-    """
-    if not results:
-        msg = "compare needs at least one scenario result"
-        raise ValidationError(msg)
-    names = [r.scenario.name for r in results]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        msg = f"scenario names must be unique to compare them; repeated: {dup}"
-        raise ValidationError(msg)
-    table = pd.concat([r.summary() for r in results])
-    base = float(table["cost_per_scan_gbp"].iloc[0])
-    change = table["cost_per_scan_gbp"].astype(float) / base - 1.0 if base else np.nan
-    table["cost_per_scan_change"] = np.round(change, 6)
-    table["meets_saving_target"] = table["cost_per_scan_change"] <= -CONTRACT_SAVING_TARGET
-    return table
-
-
 def render_comparison(
     results: Sequence[ScenarioResult],
     *,
@@ -930,7 +490,7 @@ def render_comparison(
     """Return the comparison report (self-contained HTML)."""
     from markupsafe import Markup
 
-    from . import __version__
+    from .._version import __version__
 
     table = compare(results)
     cols = [c for c in COMPARISON_COLUMNS if c in table.columns]
@@ -946,7 +506,7 @@ def render_comparison(
         for n, st in zip(table.index, table["status"], strict=True)
         if st != "optimal"
     ]
-    from . import plot
+    from .. import plot
 
     ax = None
     for r in results:
@@ -995,48 +555,3 @@ def _cost_chart(table: pd.DataFrame) -> Any:
     ax.set_ylabel("£ per scan")
     ax.tick_params(axis="x", labelrotation=20, labelsize=8)
     return fig
-
-
-def write_comparison(
-    results: Sequence[ScenarioResult],
-    out_dir: str | Path,
-    *,
-    force: bool = False,
-    title: str = "Scenario comparison",
-) -> dict[str, Path]:
-    """Write each scenario's outputs into ``out_dir/<name>/`` and the comparison on top.
-
-    Returns
-    -------
-    dict
-        ``comparison`` (HTML), ``comparison_csv`` and, per scenario, ``<name>/report`` and
-        ``<name>/map``.
-    """
-    out_dir = Path(out_dir).absolute()
-    compare(results)  # validates names before anything is written
-    names: dict[str, str] = {}
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    with atomic_folder(out_dir, force=force) as tmp:
-        links = []
-        for r in results:
-            sub = _safe_dirname(r.scenario.name)
-            paths = write_result(r, tmp / sub)
-            for key in ("report", "map"):
-                if key in paths:
-                    names[f"{r.scenario.name}/{key}"] = f"{sub}/{paths[key].name}"
-            if "report" in paths:
-                links.append((r.scenario.name, f"{sub}/report.html"))
-        table = compare(results)
-        _write_csv(table.reset_index(), tmp / "comparison.csv")
-        names["comparison_csv"] = "comparison.csv"
-        (tmp / "comparison.html").write_text(
-            render_comparison(results, links=links, title=title, generated=now), encoding="utf-8"
-        )
-        names["comparison"] = "comparison.html"
-    return {k: out_dir / v for k, v in names.items()}
-
-
-def _safe_dirname(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("._") or "scenario"

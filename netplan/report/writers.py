@@ -1,0 +1,204 @@
+"""The tables of a result and their files: stable CSVs, the XLSX workbook, the GeoPackage.
+
+Floats are rounded to :data:`CSV_DECIMALS` and geometry dropped (:func:`_stable`), so the
+same scenario run twice gives byte-identical CSVs; :func:`compare` is the comparison table.
+A new output table goes here (and into :func:`write_tables` or :func:`write_xlsx`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ValidationError
+
+if TYPE_CHECKING:
+    from ._types import ScenarioResult
+
+#: Contract target: cost per scan cut by 18 % (LGC 5082106, DOMAIN.md section 2).
+CONTRACT_SAVING_TARGET = 0.18
+#: Decimals kept in CSV/XLSX outputs (stable across runs and platforms).
+CSV_DECIMALS = 4
+
+
+def _stable(df: pd.DataFrame) -> pd.DataFrame:
+    """Round floats and drop geometry so tables are stable across runs."""
+    out = pd.DataFrame(df).copy()
+    if "geometry" in out.columns:
+        out = out.drop(columns="geometry")
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            vals = out[col].round(CSV_DECIMALS)
+            out[col] = vals.where(vals != 0, 0.0)  # no "-0.0"
+        elif out[col].dtype == object:
+            out[col] = out[col].map(lambda v: round(v, CSV_DECIMALS) if isinstance(v, float) else v)
+    return out
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> Path:
+    _stable(df).to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def summary_table(result: ScenarioResult) -> pd.DataFrame:
+    """Headline figures as one row (no run times: identical across identical runs)."""
+    return pd.DataFrame([result.totals])
+
+
+def uncovered_zones(result: ScenarioResult) -> pd.DataFrame:
+    """Zones not served within the standard, with the optimiser's reason."""
+    z = pd.DataFrame(result.zones)
+    if "covered" not in z.columns:
+        return z.iloc[:0]
+    bad = z[~z["covered"].fillna(False).astype(bool)]
+    cols = [
+        c
+        for c in (
+            "zone_id",
+            "name",
+            "icb_name",
+            "lot",
+            "population",
+            "scans_per_year",
+            "nearest_open_minutes",
+            "uncovered_share",
+            "uncovered_reason",
+        )
+        if c in bad.columns
+    ]
+    return bad[cols].sort_values(
+        ["population", "zone_id"], ascending=[False, True], kind="mergesort"
+    )
+
+
+def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
+    """Write summary, sites, zones, coverage and cyclotron CSVs into ``folder``."""
+    folder = Path(folder)
+    return {
+        "summary": _write_csv(summary_table(result), folder / "summary.csv"),
+        "sites": _write_csv(result.sites, folder / "sites.csv"),
+        "zones": _write_csv(pd.DataFrame(result.zones), folder / "zones.csv"),
+        "coverage": _write_csv(result.coverage, folder / "coverage.csv"),
+        "cyclotrons": _write_csv(result.cyclotrons, folder / "cyclotrons.csv"),
+    }
+
+
+def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
+    """Write the tables as sheets of one workbook (openpyxl, write-only for speed)."""
+    from openpyxl import Workbook
+
+    sheets = {
+        "Summary": summary_table(result).T.reset_index().set_axis(["figure", "value"], axis=1),
+        "Sites": result.sites,
+        "Coverage": result.coverage,
+        "Cyclotrons": result.cyclotrons,
+        "Uncovered": uncovered_zones(result),
+        "Zones": pd.DataFrame(result.zones),
+    }
+    wb = Workbook(write_only=True)
+    for name, df in sheets.items():
+        ws = wb.create_sheet(name)
+        df = _stable(df)
+        ws.append([str(c) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+    path = Path(path)
+    wb.save(path)
+    return path
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not math.isfinite(float(v)) else float(v)
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v if isinstance(v, (int, str)) else str(v)
+
+
+def write_gpkg(result: ScenarioResult, path: str | Path) -> Path:
+    """Write sites, zones, cyclotrons and isochrones as layers of one GeoPackage."""
+    import geopandas as gpd
+
+    path = Path(path)
+
+    def points(df: pd.DataFrame) -> gpd.GeoDataFrame:
+        df = _stable(df)
+        return gpd.GeoDataFrame(
+            df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
+        )
+
+    layers: list[tuple[str, gpd.GeoDataFrame]] = [
+        ("sites", points(result.sites)),
+        ("zones", points(pd.DataFrame(result.zones))),
+    ]
+    cyc = result.cyclotron_points
+    if cyc is not None and len(cyc):
+        cyc_df = pd.DataFrame(cyc)[["id", "name", "lon", "lat"]].merge(
+            result.cyclotrons.drop(columns=["name"], errors="ignore"),
+            left_on="id",
+            right_on="cyclotron_id",
+            how="left",
+        )
+        layers.append(("cyclotrons", points(cyc_df)))
+    if result.isochrones is not None and len(result.isochrones):
+        layers.append(("isochrones", result.isochrones.to_crs("EPSG:4326")))
+    for i, (name, gdf) in enumerate(layers):
+        gdf.to_file(path, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
+    return path
+
+
+def _plain(obj: Any) -> Any:
+    """Convert numpy scalars etc. to YAML-safe Python values."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        return float(obj) if math.isfinite(float(obj)) else None
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    return obj
+
+
+def compare(results: Sequence[ScenarioResult]) -> pd.DataFrame:
+    """Side-by-side headline figures, with the cost-per-scan change vs the first result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario (index: scenario name) with the :func:`summary` figures plus
+        ``cost_per_scan_change`` (fraction; negative = cheaper than the first scenario) and
+        ``meets_saving_target`` (change <= -18 %, the contract's target).
+
+    Raises
+    ------
+    ValidationError
+        If ``results`` is empty or two scenarios share a name.
+    """
+    if not results:
+        msg = "compare needs at least one scenario result"
+        raise ValidationError(msg)
+    names = [r.scenario.name for r in results]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        msg = f"scenario names must be unique to compare them; repeated: {dup}"
+        raise ValidationError(msg)
+    table = pd.concat([r.summary() for r in results])
+    base = float(table["cost_per_scan_gbp"].iloc[0])
+    change = table["cost_per_scan_gbp"].astype(float) / base - 1.0 if base else np.nan
+    table["cost_per_scan_change"] = np.round(change, 6)
+    table["meets_saving_target"] = table["cost_per_scan_change"] <= -CONTRACT_SAVING_TARGET
+    return table

@@ -1,0 +1,229 @@
+"""The scenario YAML schema below the root: one validated pydantic model per section.
+
+Each section (``network``, ``demand``, ``sites``, ``cyclotrons``, ``fleet``, ``scanners``,
+``costs``, ``turnaround``, ``solver``, ``outputs``) rejects unknown keys and takes its
+defaults from :mod:`netplan.defaults`; :class:`netplan.scenario.Scenario` puts them together.
+A new setting goes in its section here (and is read by :mod:`netplan.scenario.pipeline`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .. import defaults as _defaults
+
+
+def _d(key: str) -> Any:
+    """Default value from ``netplan/defaults.yaml`` (dotted key)."""
+    return _defaults.get(key)
+
+
+def _df(key: str) -> Any:
+    return Field(default_factory=lambda: _d(key))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class NetworkSection(_Section):
+    """Road network: a built-in name or an OSM file, and speed settings.
+
+    ``profile`` names the speed profile (``free_flow``, the planning standard, or
+    ``daytime``; or a profile file from ``netplan calibrate``; see netplan/profiles.yaml).
+    The other speed fields adjust it: ``speeds_kph`` overrides OSM class speeds one by one,
+    ``congestion`` multiplies a class's speed (``motorway`` and ``major`` included on the
+    major-road network) and ``calibration`` every road speed.
+    """
+
+    name: str = "england-major-roads"
+    profile: str = "free_flow"
+    speeds_kph: dict[str, float] = Field(default_factory=dict)
+    maxspeed_factor: float = Field(0.8, gt=0, le=2)
+    use_maxspeed: bool = True
+    congestion: dict[str, float] = Field(default_factory=dict)
+    calibration: float = Field(1.0, gt=0, le=3)
+    include_service: bool = False
+
+
+class AreaSection(_Section):
+    """Restrict the study area (all filters combine with AND; empty means England)."""
+
+    icbs: list[str] = Field(default_factory=list)
+    lots: list[str] = Field(default_factory=list)
+    bbox: list[float] | None = Field(None, min_length=4, max_length=4)
+    name_startswith: list[str] = Field(default_factory=list)
+
+
+class DemandSection(_Section):
+    """Demand model: planning year, base rate, growth and age weighting."""
+
+    year: int = Field(default_factory=lambda: _d("demand.year"), ge=2000, le=2100)
+    base_year: int = Field(default_factory=lambda: _d("demand.base_year"), ge=2000, le=2100)
+    rate_per_1000: float = Field(default_factory=lambda: _d("demand.rate_per_1000"), gt=0, le=100)
+    annual_growth: float | dict[int, float] = _df("demand.annual_growth")
+    growth_mode: Literal["total", "by_tracer"] = _df("demand.growth_mode")
+    tracer_growth: dict[str, float | dict[int, float]] = _df("demand.tracer_growth")
+    tracer_mix: dict[str, float] = _df("demand.tracer_mix")
+    age_weighting: bool = _df("demand.age_weighting")
+    age_weights: dict[str, float] = _df("demand.age_weights")
+    area: AreaSection = Field(default_factory=AreaSection)
+
+
+class ExtraSite(_Section):
+    """A candidate site that is not in the NHS hospital list."""
+
+    id: str
+    name: str
+    lon: float = Field(ge=-8.75, le=1.9)
+    lat: float = Field(ge=49.8, le=60.95)
+    lot: str | None = None
+
+
+class SitesSection(_Section):
+    """Candidate sites and user rules."""
+
+    candidates: Literal["contract+acute", "contract", "acute", "none"] = "contract+acute"
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    extra: list[ExtraSite] = Field(default_factory=list)
+    lock_open: list[str] = Field(default_factory=list)
+    lock_static: list[str] = Field(default_factory=list)
+    forbid: list[str] = Field(default_factory=list)
+    static_allowed: list[str] | None = None
+    min_sites_per_lot: dict[str, int] = Field(default_factory=dict)
+
+
+class ExtraCyclotron(_Section):
+    """A cyclotron that is not in the default table."""
+
+    id: str
+    name: str
+    lon: float = Field(ge=-8.75, le=1.9)
+    lat: float = Field(ge=49.8, le=60.95)
+    capacity_doses_per_day: float | None = Field(None, gt=0)
+
+
+class CyclotronsSection(_Section):
+    """18F supply: which cyclotrons, their capacity and delivery limits."""
+
+    ids: list[str] | None = None
+    extra: list[ExtraCyclotron] = Field(default_factory=list)
+    capacity_doses_per_day: dict[str, float] = Field(default_factory=dict)
+    default_capacity_doses_per_day: float = Field(
+        default_factory=lambda: _d("tracer.cyclotron_daily_capacity_doses"), gt=0
+    )
+    primary_minutes: float = Field(
+        default_factory=lambda: _d("tracer.max_delivery_minutes_primary"), gt=0, le=480
+    )
+    backup_minutes: float = Field(
+        default_factory=lambda: _d("tracer.max_delivery_minutes_backup"), gt=0, le=480
+    )
+    require_backup: bool = False
+    enforce_capacity: bool = True
+    dose_activity_mbq: float = Field(default_factory=lambda: _d("tracer.dose_activity_mbq"), gt=0)
+
+
+class FleetSection(_Section):
+    """Mobile units."""
+
+    mobile_units: int = Field(4, ge=0, le=100)
+    max_sites_per_unit: int | None = Field(None, ge=1, le=5)
+    max_visit_days_per_week: int = Field(
+        default_factory=lambda: _d("scanners.mobile_max_visit_days_per_week"), ge=0, le=5
+    )
+    days_per_unit: int = Field(
+        default_factory=lambda: _d("scanners.mobile_days_per_week"), ge=1, le=7
+    )
+    allow_static: bool = True
+    allow_mobile: bool = True
+    allow_static_and_mobile: bool = True
+
+
+class ScannersSection(_Section):
+    """Throughput and capacity planning of scanners."""
+
+    static_scans_per_day: float = Field(
+        default_factory=lambda: _d("scanners.static_scans_per_day"), gt=0, le=100
+    )
+    mobile_scans_per_day: float = Field(
+        default_factory=lambda: _d("scanners.mobile_scans_per_day"), gt=0, le=100
+    )
+    working_days_per_year: float = Field(
+        default_factory=lambda: _d("scanners.working_days_per_year"), gt=0, le=366
+    )
+    mobile_weeks_per_year: float = Field(
+        default_factory=lambda: _d("scanners.mobile_weeks_per_year"), gt=0, le=53
+    )
+    target_utilisation: float = Field(
+        default_factory=lambda: _d("scanners.target_utilisation"), gt=0, le=1
+    )
+    max_static_per_site: int = Field(
+        default_factory=lambda: _d("scanners.max_static_scanners_per_site"), ge=1, le=10
+    )
+
+
+class CostsSection(_Section):
+    """Costs in GBP (annualised by the optimiser)."""
+
+    static_scanner_capital_gbp: float = Field(
+        default_factory=lambda: _d("costs.static_scanner_capital_gbp"), ge=0
+    )
+    static_install_gbp: float = Field(default_factory=lambda: _d("costs.static_install_gbp"), ge=0)
+    existing_site_install_gbp: float = Field(
+        default_factory=lambda: _d("costs.existing_site_install_gbp"), ge=0
+    )
+    static_running_gbp_per_year: float = Field(
+        default_factory=lambda: _d("costs.static_running_gbp_per_year"), ge=0
+    )
+    mobile_gbp_per_day: float = Field(default_factory=lambda: _d("costs.mobile_gbp_per_day"), ge=0)
+    annualisation_years: float = Field(
+        default_factory=lambda: _d("costs.annualisation_years"), gt=0, le=50
+    )
+    capital_budget_gbp: float | None = Field(None, ge=0)
+
+
+class TurnaroundSection(_Section):
+    """Queueing estimate of referral-to-results turnaround (see :mod:`netplan.capacity`)."""
+
+    admin_days: float = Field(
+        default_factory=lambda: _d("service.referral_to_scan_admin_days"), ge=0, le=30
+    )
+    report_days: float = Field(
+        default_factory=lambda: _d("service.scan_to_report_days"), ge=0, le=30
+    )
+    target_days: list[float] = Field(
+        default_factory=lambda: [
+            float(_d("service.turnaround_target_days")),
+            float(_d("service.turnaround_secondary_days")),
+        ],
+        min_length=1,
+    )
+
+
+class SolverSection(_Section):
+    """MIP solver settings."""
+
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit_s: float = Field(300.0, gt=0, le=86400)
+    mip_gap: float = Field(0.0, ge=0, le=1)
+
+
+class OutputsSection(_Section):
+    """Which files ``to_folder`` writes (CSVs and the resolved scenario are always written)."""
+
+    report: bool = True
+    map: bool = True
+    xlsx: bool = True
+    gpkg: bool = True
+    isochrone_minutes: list[int] = Field(default_factory=lambda: [30, 45, 60])
+
+    @field_validator("isochrone_minutes")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(m <= 0 or m > 240 for m in v):
+            msg = "every isochrone threshold must be in 1..240 minutes"
+            raise ValueError(msg)
+        return sorted(set(v))

@@ -1,0 +1,56 @@
+"""Sweeps: ``--set KEY=V1,V2`` settings parsed and expanded into named scenario variants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .._errors import ScenarioError
+
+#: A :class:`netplan.scenario.schema.Scenario` (not imported: the schema depends on this
+#: module, and data flows one way).
+Scenario = Any
+
+
+def parse_set(text: str) -> tuple[str, list[Any]]:
+    """Parse ``"KEY=V1,V2"`` into the key and YAML-typed values.
+
+    Examples
+    --------
+    >>> parse_set("drive_minutes=45,60")
+    ('drive_minutes', [45, 60])
+    """
+    key, sep, values = str(text).partition("=")
+    key = key.strip()
+    items = [v.strip() for v in values.split(",") if v.strip()]
+    if not sep or not key or not items:
+        msg = f"--set {text!r}: expected KEY=V1,V2,... e.g. drive_minutes=45,60,75"
+        raise ScenarioError(msg)
+    return key, [yaml.safe_load(v) for v in items]
+
+
+def sweep_variants(base: Scenario, sets: list[str]) -> list[Scenario]:
+    """Scenarios for every combination of the ``KEY=V1,V2`` settings (validated first).
+
+    Each variant is named ``<base>-<key>=<value>[-...]`` so its outputs get their own folder.
+
+    Raises
+    ------
+    ScenarioError
+        On a malformed setting, an unknown key (with a suggestion) or a bad value.
+    """
+    import itertools
+
+    parsed = [parse_set(t) for t in sets]
+    keys = [k for k, _ in parsed]
+    if len(set(keys)) != len(keys):
+        msg = f"--set names a key twice: {keys}; give all values in one --set"
+        raise ScenarioError(msg)
+    variants = []
+    for combo in itertools.product(*[vals for _, vals in parsed]):
+        overrides = dict(zip(keys, combo, strict=True))
+        label = "-".join(f"{k.rpartition('.')[2]}={v}" for k, v in overrides.items())
+        variant = base.with_overrides({**overrides, "name": f"{base.name}-{label}"})
+        variants.append(variant)
+    return variants

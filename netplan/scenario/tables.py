@@ -1,0 +1,228 @@
+"""The output tables of a run: sites, zones, cyclotrons, coverage and the headline totals.
+
+Each builder turns the solved placement and the run's inputs into one table of
+:class:`~netplan.scenario.ScenarioResult`; a new output column or table starts here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: A :class:`netplan.scenario.schema.Scenario` (not imported: the schema depends on this
+#: module, and data flows one way).
+Scenario = Any
+
+#: Drive-time thresholds (minutes) of the headline population coverage figures.
+COVERAGE_MINUTES = (30, 45, 60, 90)
+
+
+def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any) -> pd.DataFrame:
+    """The optimiser's per-site table with coordinates, turnaround and utilisation."""
+    sc = s.scanners
+    sites = placement.sites.copy()
+    sites["site_id"] = sites["site_id"].astype(str)
+    coords = cands.assign(id=cands["id"].astype(str)).set_index("id")
+    for col in ("name", "lot", "lon", "lat"):
+        if col not in sites.columns and col in coords.columns:
+            sites[col] = sites["site_id"].map(coords[col])
+    if "is_contract" in coords.columns and "is_contract" not in sites.columns:
+        sites["is_contract"] = (
+            sites["site_id"].map(coords["is_contract"]).fillna(False).astype(bool)
+        )
+    sites["open"] = sites["decision"].astype(str) != "closed"
+    turn = capacity.turnaround(
+        sites[["site_id", "static_scanners", "mobile_days_per_week", "assigned_scans_per_year"]],
+        scans_per_static_day=sc.static_scans_per_day,
+        scans_per_mobile_day=sc.mobile_scans_per_day,
+        settings=capacity.QueueSettings(
+            working_days_per_year=sc.working_days_per_year,
+            fixed_days=s.turnaround.admin_days + s.turnaround.report_days,
+            targets_days=tuple(s.turnaround.target_days),
+            mobile_weeks_per_year=sc.mobile_weeks_per_year,
+        ),
+    )
+    keep = [
+        c
+        for c in turn.columns
+        if c.startswith("within_") or c in ("slots_per_day", "mean_wait_days", "p_wait")
+    ]
+    sites = sites.merge(turn[["site_id", *keep]], on="site_id", how="left")
+    closed = ~sites["open"]
+    for col in keep:
+        sites.loc[closed, col] = np.nan
+    return sites.sort_values("site_id", kind="mergesort").reset_index(drop=True)
+
+
+def _zone_table(
+    s: Scenario,
+    placement: Any,
+    zones: Any,
+    zone_demand: Any,
+    od: pd.DataFrame,
+    site_table: pd.DataFrame,
+) -> Any:
+    """Per zone: population, scans, ICB, lot, assigned site and drive minutes."""
+    import geopandas as gpd
+
+    pz = placement.zones.copy()
+    pz["zone_id"] = pz["zone_id"].astype(str)
+    base_cols = [
+        c
+        for c in ("id", "name", "icb_code", "icb_name", "lot", "population", "lon", "lat")
+        if c in zones.columns
+    ]
+    out = pd.DataFrame(zones[base_cols]).rename(columns={"id": "zone_id"})
+    out["zone_id"] = out["zone_id"].astype(str)
+    keep = [c for c in pz.columns if c not in out.columns or c == "zone_id"]
+    out = out.merge(pz[keep], on="zone_id", how="left")
+    open_ids = set(site_table.loc[site_table["open"], "site_id"])
+    static_ids = set(site_table.loc[site_table["static_scanners"] > 0, "site_id"])
+    od = od.assign(
+        origin_id=od["origin_id"].astype(str), destination_id=od["destination_id"].astype(str)
+    )
+    near_open = od[od["destination_id"].isin(open_ids)].groupby("origin_id")["minutes"].min()
+    near_static = od[od["destination_id"].isin(static_ids)].groupby("origin_id")["minutes"].min()
+    out["nearest_open_minutes"] = out["zone_id"].map(near_open)
+    out["nearest_static_minutes"] = out["zone_id"].map(near_static)
+    out = out.rename(columns={"site_id": "assigned_site"})
+    out = out.sort_values("zone_id", kind="mergesort").reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs="EPSG:4326"
+    )
+
+
+def _cyclotron_table(
+    s: Scenario, site_table: pd.DataFrame, cyclos: pd.DataFrame, capacity: Any
+) -> pd.DataFrame:
+    open_sites = site_table[site_table["open"]].copy()
+    table = pd.DataFrame(
+        {
+            "site_id": open_sites["site_id"],
+            "assigned_scans_per_year": open_sites["assigned_scans_per_year"].astype(float),
+            "primary_cyclotron": open_sites["tracer_source"].fillna("").astype(str),
+            "primary_minutes": open_sites["tracer_minutes"],
+            "backup_cyclotron": open_sites["backup_source"].fillna("").astype(str),
+            "backup_minutes": open_sites["backup_minutes"],
+        }
+    )
+    out = capacity.tracer_supply(
+        table,
+        cyclotron_ids=cyclos["id"].astype(str).tolist(),
+        working_days_per_year=s.scanners.working_days_per_year,
+        injected_mbq=s.cyclotrons.dose_activity_mbq,
+        capacity_doses_per_day=dict(
+            zip(cyclos["id"].astype(str), cyclos["daily_capacity_doses"].astype(float), strict=True)
+        ),
+    )
+    names = dict(zip(cyclos["id"].astype(str), cyclos["name"].astype(str), strict=True))
+    out.insert(1, "name", out["cyclotron_id"].map(names))
+    return out
+
+
+def _coverage_table(zones: Any) -> pd.DataFrame:
+    """Population within each threshold of an open site: England, per lot, per ICB."""
+    rows = []
+    minutes = zones["nearest_open_minutes"].astype(float)
+    pop = zones["population"].astype(float)
+    everywhere = pd.Series(True, index=zones.index)
+    groups: list[tuple[str, str, pd.Series]] = [("all", "England", everywhere)]
+    if "lot" in zones.columns:
+        for lot in sorted(zones["lot"].dropna().astype(str).unique()):
+            groups.append(("lot", lot, zones["lot"].astype(str) == lot))
+    if "icb_code" in zones.columns:
+        names = zones.get("icb_name", zones["icb_code"])
+        for code in sorted(zones["icb_code"].dropna().astype(str).unique()):
+            mask = zones["icb_code"].astype(str) == code
+            rows_name = str(names[mask].iloc[0])
+            groups.append(("icb", f"{code} {rows_name}", mask))
+    for level, name, mask in groups:
+        total = float(pop[mask].sum())
+        row: dict[str, Any] = {"level": level, "name": name, "population": round(total)}
+        for t in COVERAGE_MINUTES:
+            within = float(pop[mask & (minutes <= t)].sum())
+            row[f"within_{t}_min"] = round(within)
+            row[f"share_within_{t}_min"] = round(within / total, 6) if total else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _totals(
+    s: Scenario, placement: Any, sites: pd.DataFrame, zones: Any, cyclotrons: pd.DataFrame
+) -> dict[str, Any]:
+    """Headline figures of a run (rounded so CSVs are stable)."""
+    pt = placement.totals
+    open_ = sites[sites["open"]]
+    pop = zones["population"].astype(float)
+    total_pop = float(pop.sum())
+    minutes = zones["nearest_open_minutes"].astype(float)
+    static_minutes = zones["nearest_static_minutes"].astype(float)
+    assigned = float(open_["assigned_scans_per_year"].sum())
+    demand = float(
+        pt.get("demand_scans_per_year", zones.get("scans_per_year", pd.Series(dtype=float)).sum())
+    )
+    cost = float(pt["annual_cost_gbp"])
+    out: dict[str, Any] = {
+        "scenario": s.name,
+        "drive_minutes": float(s.drive_minutes),
+        "objective": s.objective,
+        "status": str(placement.status),
+        "mip_gap": None if placement.mip_gap is None else round(float(placement.mip_gap), 6),
+        "zones": len(zones),
+        "population": round(total_pop),
+    }
+    for t in COVERAGE_MINUTES:
+        within = float(pop[minutes <= t].sum())
+        out[f"population_within_{t}_min"] = round(within)
+        out[f"share_within_{t}_min"] = round(within / total_pop, 6) if total_pop else np.nan
+    within_std = float(pop[minutes <= s.drive_minutes].sum())
+    out["share_within_standard"] = round(within_std / total_pop, 6) if total_pop else np.nan
+    out["share_within_standard_of_static"] = (
+        round(float(pop[static_minutes <= s.drive_minutes].sum()) / total_pop, 6)
+        if total_pop
+        else np.nan
+    )
+    worst = zones.assign(_m=zones["minutes"].astype(float)).sort_values(
+        ["_m", "zone_id"], ascending=[False, True], kind="mergesort"
+    )
+    worst = worst[worst["_m"].notna()]
+    if len(worst):
+        w = worst.iloc[0]
+        out["worst_zone"] = f"{w['zone_id']} {w.get('name', '')}".strip()
+        out["worst_zone_minutes"] = round(float(w["_m"]), 1)
+    else:
+        out["worst_zone"], out["worst_zone_minutes"] = "", np.nan
+    uncovered = (
+        zones[~zones["covered"].fillna(False).astype(bool)]
+        if "covered" in zones
+        else zones.iloc[:0]
+    )
+    out["uncovered_zones"] = len(uncovered)
+    out["uncovered_population"] = round(float(uncovered["population"].sum()))
+    out["sites_open"] = len(open_)
+    out["static_sites"] = int((open_["static_scanners"] > 0).sum())
+    out["mobile_sites"] = int((open_["mobile_days_per_week"] > 0).sum())
+    out["static_scanners"] = int(open_["static_scanners"].sum())
+    out["mobile_days_per_week"] = round(float(open_["mobile_days_per_week"].sum()), 3)
+    out["capacity_scans_per_year"] = round(float(open_["capacity_scans_per_year"].sum()), 1)
+    out["demand_scans_per_year"] = round(demand, 1)
+    out["assigned_scans_per_year"] = round(assigned, 1)
+    out["capacity_over_demand"] = (
+        round(out["capacity_scans_per_year"] / demand, 6) if demand else np.nan
+    )
+    out["mean_utilisation"] = (
+        round(assigned / out["capacity_scans_per_year"], 6)
+        if out["capacity_scans_per_year"]
+        else np.nan
+    )
+    out["annual_cost_gbp"] = round(cost, 2)
+    out["cost_per_scan_gbp"] = round(cost / assigned, 4) if assigned else np.nan
+    for col in [c for c in sites.columns if c.startswith("within_") and c.endswith("_days")]:
+        w = open_["assigned_scans_per_year"].astype(float)
+        v = open_[col].astype(float)
+        out[f"turnaround_{col}"] = round(float((w * v).sum() / w.sum()), 6) if w.sum() else np.nan
+    out["cyclotrons_used"] = int((cyclotrons["sites_primary"] > 0).sum())
+    out["tracer_doses_per_day"] = round(float(cyclotrons["doses_per_day"].sum()), 3)
+    return out
