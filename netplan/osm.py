@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
+from ._geo import _haversine_m
 from .graph import (
     _CLASS_CODE,
     DRIVABLE,
@@ -36,7 +37,6 @@ from .graph import (
     _assemble,
     _cache_key,
     _file_id,
-    _haversine_m,
 )
 
 logger = logging.getLogger(__name__)
