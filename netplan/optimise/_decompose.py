@@ -83,7 +83,11 @@ _START_SET_SITES = 10  # reachable sets up to this many sites start in the maste
 _POOL_ROWS_PER_PLAN = 200  # at most this many pool rows queued per plan checked
 _ROUND_CUTS = 10  # a round may stop once this many rows are queued ...
 _ROUND_GAP = 0.02  # ... and the master's incumbent is within this of its bound,
-_ROUND_S = 5.0  # or once it has run this long with at least one row queued
+#: ... or once HiGHS has polled the interrupt callback this many times since the first row was
+#: queued: a count of search steps, not seconds, so a round ends at the same point of the
+#: search on a quiet or a busy machine (a 5-s timer did not). About 5 s on England (measured:
+#: 20-22 polls in 2.7-11 s a round).
+_ROUND_POLLS = 20
 _DEFAULT_GAP = 1e-4  # HiGHS's default relative MIP gap
 _TIE_SHARE = 0.25  # the tie-break may lower a plan's cost by at most this share of a grain
 _TIE_MIN = 1e-8  # ... and is left out when its unit weight is below this share of the costs
@@ -145,7 +149,7 @@ class _Round:
     """What one master solve collected through the callback."""
 
     lower: float
-    started: float = field(default_factory=time.perf_counter)
+    polls_since_queued: int = 0
     queued: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list)
     plans: int = 0
     stop: bool = False
@@ -387,8 +391,10 @@ class SiteDecomposition:
             def should_stop(primal: float, dual: float, state: _Round = state) -> bool:
                 if state.stop:
                     return True
-                if state.queued and time.perf_counter() - state.started > _ROUND_S:
-                    return True
+                if state.queued:
+                    state.polls_since_queued += 1
+                    if state.polls_since_queued > _ROUND_POLLS:
+                        return True
                 return (
                     len(state.queued) >= _ROUND_CUTS
                     and math.isfinite(primal)
@@ -423,7 +429,7 @@ class SiteDecomposition:
             self.rows.extend(state.queued)
             logger.info(
                 "decomposition round %d: %s, master bound %.6g, best plan %.6g, "
-                "%d plans checked, %d rows added (%d in all), %.1f s",
+                "%d plans checked, %d rows added (%d in all), %d polls after the first, %.1f s",
                 rounds,
                 info.solver_status,
                 lower_bound,
@@ -431,6 +437,7 @@ class SiteDecomposition:
                 state.plans,
                 len(state.queued),
                 len(self.rows),
+                state.polls_since_queued,
                 time.perf_counter() - t0,
             )
             if best is not None and upper_bound - lower_bound <= tolerance(upper_bound):
