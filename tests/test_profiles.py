@@ -143,44 +143,23 @@ def test_od_tables_name_profile_and_hash(england: network.DriveGraph, tmp_path: 
 def test_cli_traveltimes_profile(tmp_path: Path, mirror: Path) -> None:
     pts = pd.DataFrame({"id": ["a", "b"], "lon": [-1.55, -1.08], "lat": [53.80, 53.96]})
     pts.to_csv(tmp_path / "p.csv", index=False)
+    points = str(tmp_path / "p.csv")
+
+    def traveltimes(profile: str, out: Path) -> int:
+        return cli.main(
+            ["traveltimes", "--origins", points, "--destinations", points, "--profile", profile]
+            + ["--out", str(out), "--mirror", str(mirror)]
+        )
+
     out = {}
     for prof in ("free_flow", "daytime"):
-        status = cli.main(
-            [
-                "traveltimes",
-                "--origins",
-                str(tmp_path / "p.csv"),
-                "--destinations",
-                str(tmp_path / "p.csv"),
-                "--profile",
-                prof,
-                "--out",
-                str(tmp_path / f"{prof}.csv"),
-                "--mirror",
-                str(mirror),
-            ]
-        )
-        assert status == 0
+        assert traveltimes(prof, tmp_path / f"{prof}.csv") == 0
         meta = json.loads((tmp_path / f"{prof}.csv.meta.json").read_text())
         assert meta["profile"] == prof
         out[prof] = pd.read_csv(tmp_path / f"{prof}.csv").query("origin_id != destination_id")
     assert (out["daytime"]["minutes"].to_numpy() > out["free_flow"]["minutes"].to_numpy()).all()
-    assert (
-        cli.main(
-            [
-                "traveltimes",
-                "--origins",
-                str(tmp_path / "p.csv"),
-                "--destinations",
-                str(tmp_path / "p.csv"),
-                "--profile",
-                "nope",
-                "--out",
-                str(tmp_path / "x.csv"),
-            ]
-        )
-        == 1
-    )
+    assert traveltimes("nope", tmp_path / "x.csv") == 1
+    assert not (tmp_path / "x.csv").exists()
 
 
 # ----------------------------------------------------------------------- ferries
