@@ -146,10 +146,8 @@ def test_cli_traveltimes_profile(tmp_path: Path, mirror: Path) -> None:
     points = str(tmp_path / "p.csv")
 
     def traveltimes(profile: str, out: Path) -> int:
-        return cli.main(
-            ["traveltimes", "--origins", points, "--destinations", points, "--profile", profile]
-            + ["--out", str(out), "--mirror", str(mirror)]
-        )
+        args = ["--origins", points, "--destinations", points, "--profile", profile]
+        return cli.main(["traveltimes", *args, "--out", str(out), "--mirror", str(mirror)])
 
     out = {}
     for prof in ("free_flow", "daytime"):
