@@ -162,9 +162,12 @@ def test_england_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert row["population"] == "55977178"  # ONS mid-2018, every English LSOA
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "55,977,178" in html
-    # the England optimum, proven by the site decomposition (README, "Measured")
-    assert row["status"] == "optimal"
-    assert float(row["mip_gap"]) == 0.0
-    assert float(row["annual_cost_gbp"]) == 63_145_000
-    assert (row["sites_open"], row["static_scanners"]) == ("67", "55")
-    assert float(row["mobile_days_per_week"]) == 12
+    # At free-flow times (profile free_flow) the plan is near the contract's scale: about 30
+    # sites, 98 % within an hour. Within the 120-s limit the decomposition gets within a few
+    # per cent of its bound, not always to a proof (README, "Measured").
+    assert row["status"] in {"optimal", "feasible"}
+    assert float(row["mip_gap"]) <= 0.05
+    assert float(row["share_within_60_min"]) >= 0.98
+    assert 25 <= int(row["sites_open"]) <= 50
+    resolved = (out / "scenario.resolved.yaml").read_text(encoding="utf-8")
+    assert "speed_profile: free_flow" in resolved
