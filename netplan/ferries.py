@@ -13,6 +13,7 @@ points to island nodes only, and mainland points never to them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,21 @@ def island_masks(profile: SpeedProfile, lon: np.ndarray, lat: np.ndarray) -> dic
 
 
 def _outline_parts() -> list[Any] | None:
-    """Polygons of the England outline in EPSG:27700, small islands included."""
+    """Polygons of the England outline in EPSG:27700, small islands included (read once per
+    version of the cached file: every snap of island-aware graphs asks for them)."""
+    from . import data
+
+    try:
+        path = data.dataset_path("boundary-england-wales")
+    except (DataError, OSError) as exc:
+        logger.warning("England outline unavailable (%s): islands found by bounding box", exc)
+        return None
+    stat = path.stat()
+    return _outline_parts_cached(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
+
+
+@functools.lru_cache(maxsize=2)
+def _outline_parts_cached(_stamp: str) -> list[Any] | None:
     from . import data, settings
 
     try:
