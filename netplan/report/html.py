@@ -245,6 +245,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
     }
     lots = cov[cov["level"].isin(["all", "lot"])][cov_cols]
     icbs = cov[cov["level"] == "icb"][cov_cols]
+    equity_table = _equity_table(cov)
 
     sites = result.sites[result.sites["open"]].copy()
     turn_cols = [c for c in sites.columns if c.startswith("within_") and c.endswith("_days")]
@@ -404,6 +405,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "coverage_lots": Markup(html_table(lots, cov_fmt, labels=cov_labels)),
         "coverage_icbs": Markup(html_table(icbs, cov_fmt, labels=cov_labels)),
         "n_icbs": len(icbs),
+        "equity_table": Markup(equity_table),
         "charts": charts,
         "n_open": int(t.get("sites_open", 0)),
         "n_candidates": len(result.sites),
@@ -439,6 +441,30 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "generated": generated,
     }
     return _env().get_template("report.html.j2").render(**ctx)
+
+
+#: Columns of the coverage-by-deprivation table: label, format.
+EQUITY_COLUMNS = {
+    "name": ("IMD 2019 quintile", ""),
+    "population": ("Population", "int"),
+    "scans_per_year": ("Demand (scans/yr)", "int"),
+    "share_served_within_standard": ("Demand served within the standard", "pct"),
+    "mean_assigned_minutes": ("Mean drive to assigned site (min)", "1"),
+}
+
+
+def _equity_table(coverage: pd.DataFrame) -> str:
+    """The IMD quintile rows of the coverage table, then England ('' without quintiles)."""
+    rows = coverage[coverage["level"].isin(["imd_quintile", "all"])]
+    cols = [c for c in EQUITY_COLUMNS if c in rows.columns]
+    if "imd_quintile" not in set(rows["level"]) or len(cols) < len(EQUITY_COLUMNS):
+        return ""
+    rows = pd.concat([rows[rows["level"] == "imd_quintile"], rows[rows["level"] == "all"]])
+    return html_table(
+        rows[cols],
+        {c: EQUITY_COLUMNS[c][1] for c in cols},
+        labels={c: EQUITY_COLUMNS[c][0] for c in cols},
+    )
 
 
 def _profile_sensitivity_text(result: ScenarioResult) -> str:

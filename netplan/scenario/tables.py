@@ -18,6 +18,9 @@ Scenario = Any
 #: Drive-time thresholds (minutes) of the headline population coverage figures.
 COVERAGE_MINUTES = (30, 45, 60, 90)
 
+#: Names of the IMD 2019 quintile rows of the coverage table (1 = most deprived).
+IMD_LABELS = {1: "Q1 (most deprived)", 2: "Q2", 3: "Q3", 4: "Q4", 5: "Q5 (least deprived)"}
+
 
 def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any) -> pd.DataFrame:
     """The optimiser's per-site table with coordinates, turnaround and utilisation."""
@@ -76,6 +79,10 @@ def _zone_table(
     ]
     out = pd.DataFrame(zones[base_cols]).rename(columns={"id": "zone_id"})
     out["zone_id"] = out["zone_id"].astype(str)
+    if "msoa_name" in zones.columns or "name" in zones.columns:
+        from ..demand import imd_quintiles
+
+        out.insert(out.columns.get_loc("population"), "imd_quintile", imd_quintiles(zones).array)
     keep = [c for c in pz.columns if c not in out.columns or c == "zone_id"]
     out = out.merge(pz[keep], on="zone_id", how="left")
     open_ids = set(site_table.loc[site_table["open"], "site_id"])
@@ -123,10 +130,28 @@ def _cyclotron_table(
 
 
 def _coverage_table(zones: Any) -> pd.DataFrame:
-    """Population within each threshold of an open site: England, per lot, per ICB."""
+    """Population within each threshold of an open site, and demand served within the
+    standard: England, per lot, per ICB and per national IMD 2019 quintile.
+
+    ``served_scans_per_year`` is the zones' demand actually assigned to an open site
+    (assignments are within the standard by construction), ``mean_assigned_minutes`` the
+    population-weighted drive time to the assigned site over the zones that have one.
+    """
     rows = []
     minutes = zones["nearest_open_minutes"].astype(float)
     pop = zones["population"].astype(float)
+    demand = zones["scans_per_year"].astype(float) if "scans_per_year" in zones else pop * np.nan
+    unserved = (
+        zones["uncovered_share"].astype(float).fillna(1.0)
+        if "uncovered_share" in zones
+        else pd.Series(np.nan, index=zones.index)
+    )
+    served = demand * (1.0 - unserved)
+    assigned = (
+        zones["minutes"].astype(float)
+        if "minutes" in zones
+        else pd.Series(np.nan, index=zones.index)
+    )
     everywhere = pd.Series(True, index=zones.index)
     groups: list[tuple[str, str, pd.Series]] = [("all", "England", everywhere)]
     if "lot" in zones.columns:
@@ -138,6 +163,13 @@ def _coverage_table(zones: Any) -> pd.DataFrame:
             mask = zones["icb_code"].astype(str) == code
             rows_name = str(names[mask].iloc[0])
             groups.append(("icb", f"{code} {rows_name}", mask))
+    if "imd_quintile" in zones.columns:
+        quintile = zones["imd_quintile"]
+        for q in sorted(int(v) for v in quintile.dropna().unique()):
+            label = IMD_LABELS.get(q, f"Q{q}")
+            groups.append(("imd_quintile", label, (quintile == q).fillna(False).astype(bool)))
+        if quintile.isna().any() and quintile.notna().any():
+            groups.append(("imd_quintile", "no IMD score", quintile.isna()))
     for level, name, mask in groups:
         total = float(pop[mask].sum())
         row: dict[str, Any] = {"level": level, "name": name, "population": round(total)}
@@ -145,6 +177,16 @@ def _coverage_table(zones: Any) -> pd.DataFrame:
             within = float(pop[mask & (minutes <= t)].sum())
             row[f"within_{t}_min"] = round(within)
             row[f"share_within_{t}_min"] = round(within / total, 6) if total else np.nan
+        need = float(demand[mask].sum())
+        got = float(served[mask].sum())
+        row["scans_per_year"] = round(need, 3)
+        row["served_scans_per_year"] = round(got, 3)
+        row["share_served_within_standard"] = round(got / need, 6) if need > 0 else np.nan
+        has = mask & assigned.notna()
+        w = float(pop[has].sum())
+        row["mean_assigned_minutes"] = (
+            round(float((pop[has] * assigned[has]).sum()) / w, 3) if w > 0 else np.nan
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
