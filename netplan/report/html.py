@@ -217,6 +217,7 @@ SITE_COLUMNS = {
     "decision": ("Decision", ""),
     "static_scanners": ("Static", "int"),
     "mobile_days_per_week": ("Mobile d/wk", "1"),
+    "visit_days": ("Visit days", ""),
     "capacity_scans_per_year": ("Capacity /yr", "int"),
     "assigned_scans_per_year": ("Assigned /yr", "int"),
     "utilisation": ("Utilisation", "pct"),
@@ -276,6 +277,19 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
                 f"within {days:g} working days{verdict}</li>"
             )
     slow = sites[sites[turn_cols[0]] < 0.75] if turn_cols else sites.iloc[:0]
+    unstable = (
+        sites[~sites["queue_stable"].astype(bool)] if "queue_stable" in sites else sites.iloc[:0]
+    )
+    if len(unstable):
+        items = "; ".join(
+            f"{r.site_id} ({r.turnaround_note})"
+            for r in unstable[["site_id", "turnaround_note"]].itertuples()
+        )
+        parts.append(
+            f"<li class='warn'>{len(unstable)} site(s) have more patients than scan slots, so "
+            f"their queue grows without bound and no share is modelled: {escape(items)}. The "
+            f"network figures above leave them out.</li>"
+        )
     turnaround_text = Markup(
         "<ul>"
         + "".join(parts)

@@ -50,12 +50,21 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
     keep = [
         c
         for c in turn.columns
-        if c.startswith("within_") or c in ("slots_per_day", "mean_wait_days", "p_wait")
+        if c.startswith("within_")
+        or c
+        in (
+            "slots_per_day",
+            "mean_wait_days",
+            "p_wait",
+            "visit_days",
+            "queue_stable",
+            "turnaround_note",
+        )
     ]
     sites = sites.merge(turn[["site_id", *keep]], on="site_id", how="left")
     closed = ~sites["open"]
     for col in keep:
-        sites.loc[closed, col] = np.nan
+        sites.loc[closed, col] = "" if col in ("visit_days", "turnaround_note") else np.nan
     return sites.sort_values("site_id", kind="mergesort").reset_index(drop=True)
 
 
@@ -262,9 +271,14 @@ def _totals(
     out["annual_cost_gbp"] = round(cost, 2)
     out["cost_per_scan_gbp"] = round(cost / assigned, 4) if assigned else np.nan
     for col in [c for c in sites.columns if c.startswith("within_") and c.endswith("_days")]:
-        w = open_["assigned_scans_per_year"].astype(float)
+        # over the sites whose share is modelled (an unstable visit-day queue has none)
         v = open_[col].astype(float)
-        out[f"turnaround_{col}"] = round(float((w * v).sum() / w.sum()), 6) if w.sum() else np.nan
+        w = open_["assigned_scans_per_year"].astype(float).where(v.notna(), 0.0)
+        out[f"turnaround_{col}"] = (
+            round(float((w * v.fillna(0.0)).sum() / w.sum()), 6) if w.sum() else np.nan
+        )
+    if "queue_stable" in open_:
+        out["turnaround_unstable_sites"] = int((~open_["queue_stable"].astype(bool)).sum())
     out["cyclotrons_used"] = int((cyclotrons["sites_primary"] > 0).sum())
     out["tracer_doses_per_day"] = round(float(cyclotrons["doses_per_day"].sum()), 3)
     return out
