@@ -146,7 +146,7 @@ def parse_visit_days(days: Sequence[int | str], *, site: object = "") -> tuple[i
 
 def _poisson(lam: float) -> np.ndarray:
     """Poisson(lam) pmf on 0..L, the tail beyond L (< 1e-15) added to L."""
-    top = int(math.ceil(lam + 12.0 * math.sqrt(lam) + 12.0))
+    top = math.ceil(lam + 12.0 * math.sqrt(lam) + 12.0)
     k = np.arange(top + 1)
     logp = k * math.log(lam) - lam - np.array([math.lgamma(i + 1.0) for i in k])
     pmf = np.exp(logp)
@@ -214,7 +214,7 @@ def visit_queue(
     >>> [round(q.share_within(w), 6) for w in range(5)]
     [0.2, 0.4, 0.6, 0.8, 1.0]
     """
-    days = tuple(sorted(set(int(d) for d in visit_days)))
+    days = tuple(sorted({int(d) for d in visit_days}))
     n_week = len(WEEKDAYS)
     if arrivals_per_day < 0 or slots_per_visit < 0:
         msg = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pandas as pd
@@ -206,7 +207,7 @@ def test_more_visit_days_never_give_a_worse_share(load: float) -> None:
             settings=capacity.QueueSettings(working_days_per_year=250, mobile_weeks_per_year=50),
         ).iloc[0]
         shares.append((out["within_5_days"], out["within_7_days"]))
-    for (a5, a7), (b5, b7) in zip(shares, shares[1:]):
+    for (a5, a7), (b5, b7) in itertools.pairwise(shares):
         assert b5 >= a5 - 1e-9
         assert b7 >= a7 - 1e-9
 
