@@ -399,6 +399,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         )
         uncovered_table = ""
 
+    what_it_takes = _what_it_takes(result)
     gap = result.provenance.get("mip_gap")
     charts = _charts(result)
     ctx = {
@@ -436,6 +437,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "backup_minutes": f"{s.cyclotrons.backup_minutes:g}",
         "tracer_table": Markup(tracer_table),
         "uncovered_text": uncovered_text,
+        "what_it_takes": Markup(what_it_takes),
         "uncovered_table": Markup(uncovered_table),
         "n_zones": f"{t.get('zones', 0):,}",
         "population": _fmt(t.get("population"), "int"),
@@ -455,6 +457,70 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "generated": generated,
     }
     return _env().get_template("report.html.j2").render(**ctx)
+
+
+def _what_it_takes(result: ScenarioResult) -> str:
+    """The clusters of unserved zones, the rule excluding each nearby candidate and the
+    smallest fix (``result.uncovered``), as HTML ('' when every zone is served)."""
+    table = getattr(result, "uncovered", None)
+    if table is None or not len(table) or "fix" not in table.columns:
+        return ""
+    n = len([c for c in table.columns if c.startswith("site_") and c.endswith("_rule")])
+
+    def nearby(r: pd.Series) -> str:
+        parts = []
+        for k in range(1, n + 1):
+            sid = r.get(f"site_{k}_id")
+            if not isinstance(sid, str) or not sid:
+                continue
+            parts.append(
+                f"{sid} {r.get(f'site_{k}_name', '')} ({_fmt(r.get(f'site_{k}_minutes'), '1')} "
+                f"min): {r.get(f'site_{k}_rule', '')}"
+            )
+        return "; ".join(parts) or "no candidate within the drive times searched"
+
+    shown = pd.DataFrame(
+        {
+            "place": [
+                f"{r['place']} (near {r['site_1_name']})"
+                if isinstance(r.get("site_1_name"), str) and r["site_1_name"]
+                else str(r["place"])
+                for _, r in table.iterrows()
+            ],
+            "icbs": table["icbs"].fillna("").astype(str),
+            "population": table["population"],
+            "unserved": table["unserved_scans_per_year"],
+            "nearby": [nearby(r) for _, r in table.iterrows()],
+            "fix": table["fix"].fillna("").astype(str),
+            "annual": table["fix_annual_cost_gbp"],
+            "capital": table["fix_capital_gbp"],
+            "alternatives": table["alternatives"].fillna("").astype(str),
+        }
+    )
+    intro = (
+        f"<p>{len(table)} cluster(s) of zones, population "
+        f"{int(table['population'].sum()):,}, are not served within the standard. For each, "
+        f"the nearest candidate sites with the rule that keeps them from serving it, and the "
+        f"smallest change that would: opening or extending a site within today's rules first, "
+        f"then a longer tracer delivery at one site, a new cyclotron, and last a wider drive "
+        f"standard. Costs are a year (capital over the annualisation period plus running) "
+        f"and capital; in <code>uncovered.csv</code>.</p>"
+    )
+    return intro + html_table(
+        shown,
+        {"population": "int", "unserved": "int", "annual": "gbp", "capital": "gbp"},
+        labels={
+            "place": "Where",
+            "icbs": "ICB",
+            "population": "Population",
+            "unserved": "Unserved scans/yr",
+            "nearby": "Nearest candidates: why not",
+            "fix": "Smallest change",
+            "annual": "Cost a year",
+            "capital": "Capital",
+            "alternatives": "Other changes",
+        },
+    )
 
 
 #: Columns of the coverage-by-deprivation table: label, format.

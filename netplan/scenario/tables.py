@@ -64,7 +64,12 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
     sites = sites.merge(turn[["site_id", *keep]], on="site_id", how="left")
     closed = ~sites["open"]
     for col in keep:
-        sites.loc[closed, col] = "" if col in ("visit_days", "turnaround_note") else np.nan
+        if col in ("visit_days", "turnaround_note"):
+            sites.loc[closed, col] = ""
+            continue
+        if sites[col].dtype == bool:  # queue_stable: no queue at a closed site
+            sites[col] = sites[col].astype(object)
+        sites.loc[closed, col] = np.nan
     return sites.sort_values("site_id", kind="mergesort").reset_index(drop=True)
 
 
@@ -198,6 +203,59 @@ def _coverage_table(zones: Any) -> pd.DataFrame:
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _uncovered_table(
+    s: Scenario,
+    zones: Any,
+    od: pd.DataFrame,
+    sites: pd.DataFrame,
+    cyc_od: pd.DataFrame,
+    cyclos: pd.DataFrame,
+    cands: pd.DataFrame,
+) -> pd.DataFrame:
+    """Who is not served within the standard, why, and what would it take
+    (:func:`netplan.explain.explain_uncovered` with the scenario's rules and prices)."""
+    from .. import explain
+
+    sc, c = s.scanners, s.costs
+    costs = explain.FixCosts.from_defaults(
+        static_capital_gbp=c.static_scanner_capital_gbp,
+        install_gbp=c.static_install_gbp,
+        contract_install_gbp=c.existing_site_install_gbp,
+        static_running_gbp_per_year=c.static_running_gbp_per_year,
+        annualisation_years=c.annualisation_years,
+        mobile_gbp_per_day=c.mobile_gbp_per_day,
+        mobile_weeks_per_year=sc.mobile_weeks_per_year,
+        static_scans_per_year=sc.static_scans_per_day * sc.working_days_per_year,
+        mobile_scans_per_day=sc.mobile_scans_per_day,
+        target_utilisation=sc.target_utilisation,
+        max_static_per_site=sc.max_static_per_site,
+        max_mobile_days_per_site=s.fleet.max_visit_days_per_week,
+    )
+    flags = [col for col in ("eligible", "eligibility_reason") if col in cands.columns]
+    if flags and not set(flags) & set(sites.columns):
+        sites = sites.merge(
+            cands[["id", *flags]].assign(site_id=cands["id"].astype(str)).drop(columns="id"),
+            on="site_id",
+            how="left",
+        )
+    cy = s.cyclotrons
+    return explain.explain_uncovered(
+        zones,
+        od,
+        sites,
+        drive_minutes=float(s.drive_minutes),
+        cyclotron_minutes=cyc_od,
+        primary_minutes=float(cy.primary_minutes),
+        backup_minutes=float(cy.backup_minutes),
+        require_backup=bool(cy.require_backup),
+        cyclotron_names=dict(
+            zip(cyclos["id"].astype(str), cyclos["name"].astype(str), strict=True)
+        ),
+        forbid=list(s.sites.forbid),
+        costs=costs,
+    )
 
 
 def _totals(
