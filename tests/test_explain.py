@@ -131,7 +131,7 @@ def test_out_of_tracer_reach_names_the_rule_and_the_limit_fix(instance) -> None:
     assert west["fix_capital_gbp"] == 0
     # the alternative: a new cyclotron near SW, with its price
     assert "a new cyclotron near SW West General" in west["alternatives"]
-    assert "£1.28m/yr" in west["alternatives"]  # 1.0m / 10 + 875k + 200k
+    assert "(£1.18m/yr, capital £1.00m)" in west["alternatives"]  # 1.0m / 10 + 875k + 200k
 
 
 def test_out_of_drive_reach_names_the_standard_fix(instance) -> None:
