@@ -411,21 +411,20 @@ def _fixes(
         if std > lim["drive_minutes"]:
             use = zmin.groupby("site")["unserved"].sum().sort_values(ascending=False)
             annual = capital = 0.0
-            opened = []
+            parts = []
             for sid, need in use.items():
                 site = facts.loc[sid]
                 extra = max(float(need) - float(site["_spare"]), 0.0)
+                what = ""
                 if extra > 0:
-                    text, a, k = _capacity_option(site, extra, costs)
-                    if text:
+                    what, a, k = _capacity_option(site, extra, costs)
+                    if what:
                         annual, capital = annual + a, capital + k
-                        opened.append(f"{label[sid]}: {text}")
-            via = ", ".join(label[s] for s in use.index[:3])
-            more = f"; {'; '.join(opened)}" if opened else ""
+                parts.append(f"{label[sid]} ({what})" if what else label[sid])
+            via = ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
             text = (
                 f"{_article(std)} {std:.0f}-minute standard (from {lim['drive_minutes']:g}), "
-                f"served from "
-                f"{via}{more}"
+                f"served from {via}"
             )
             out.append(
                 _Fix("standard", str(use.index[0]), _priced(text, annual, capital), annual, capital)
