@@ -226,21 +226,12 @@ def visit_queue(
     load = n_week * arrivals_per_day / capacity if capacity else math.inf
     if arrivals_per_day == 0:
         load = 0.0
-    base = {"visit_days": days, "slots_per_visit": int(slots_per_visit)}
     if load >= 1.0:
         note = (
             f"unstable: {n_week * arrivals_per_day:.1f} patients a week for "
             f"{capacity} slots ({len(days)} visit day(s) x {slots_per_visit})"
         )
-        return VisitQueue(
-            **base,
-            arrivals_per_day=arrivals_per_day,
-            load=load,
-            stable=False,
-            cdf=np.empty(0),
-            mean_wait_days=math.inf,
-            note=note,
-        )
+        return _unstable(days, slots_per_visit, arrivals_per_day, load, note)
     visit = np.zeros(n_week, bool)
     visit[list(days)] = True
     if arrivals_per_day == 0:
@@ -250,15 +241,7 @@ def visit_queue(
         pmf_n = _ahead(visit, slots_per_visit, arrivals_per_day)
         if pmf_n is None:
             note = f"not solved: the queue at load {load:.4f} needs over {MAX_STATES} states"
-            return VisitQueue(
-                **base,
-                arrivals_per_day=arrivals_per_day,
-                load=load,
-                stable=False,
-                cdf=np.empty(0),
-                mean_wait_days=math.inf,
-                note=note,
-            )
+            return _unstable(days, slots_per_visit, arrivals_per_day, load, note)
     # P(wait <= w | d) = P(N_d < c V_d(w)); wait of N ahead = offset of visit floor(N / c)
     longest = max(len(p) for p in pmf_n)
     horizon = (longest // max(slots_per_visit, 1) // len(days) + 2) * n_week
@@ -274,12 +257,27 @@ def visit_queue(
         mean += float(np.sum(pmf_n[d] * offsets[np.minimum(k, len(offsets) - 1)]))
     cdf = np.minimum(cdf / n_week, 1.0)
     return VisitQueue(
-        **base,
+        visit_days=days,
+        slots_per_visit=int(slots_per_visit),
         arrivals_per_day=arrivals_per_day,
         load=load,
         stable=True,
         cdf=cdf,
         mean_wait_days=mean / n_week,
+    )
+
+
+def _unstable(days: tuple[int, ...], slots: int, lam: float, load: float, note: str) -> VisitQueue:
+    """A queue with no stationary law (or none found): no shares, an infinite mean wait."""
+    return VisitQueue(
+        visit_days=days,
+        slots_per_visit=int(slots),
+        arrivals_per_day=lam,
+        load=load,
+        stable=False,
+        cdf=np.empty(0),
+        mean_wait_days=math.inf,
+        note=note,
     )
 
 

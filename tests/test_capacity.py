@@ -213,13 +213,16 @@ def test_more_visit_days_never_give_a_worse_share(load: float) -> None:
 
 
 def test_unstable_visit_queue_is_flagged_not_zero() -> None:
+    def two_days(scans: float) -> pd.Series:
+        return capacity.turnaround(
+            _mobile(2, scans),
+            scans_per_static_day=20,
+            scans_per_mobile_day=10,
+            settings=capacity.QueueSettings(working_days_per_year=250, mobile_weeks_per_year=50),
+        ).iloc[0]
+
     # 2 days x 10 scans x 50 weeks = 1,000 slots a year for 1,000 scans: load 1
-    out = capacity.turnaround(
-        _mobile(2, 1000.0),
-        scans_per_static_day=20,
-        scans_per_mobile_day=10,
-        settings=capacity.QueueSettings(working_days_per_year=250, mobile_weeks_per_year=50),
-    ).iloc[0]
+    out = two_days(1000.0)
     assert out["slot_utilisation"] == pytest.approx(1.0)
     assert not out["queue_stable"]
     assert math.isnan(out["within_5_days"])
@@ -227,12 +230,7 @@ def test_unstable_visit_queue_is_flagged_not_zero() -> None:
     assert math.isinf(out["mean_wait_days"])
     assert "unstable" in out["turnaround_note"]
     # just under the capacity it is modelled, and poor
-    near = capacity.turnaround(
-        _mobile(2, 900.0),
-        scans_per_static_day=20,
-        scans_per_mobile_day=10,
-        settings=capacity.QueueSettings(working_days_per_year=250, mobile_weeks_per_year=50),
-    ).iloc[0]
+    near = two_days(900.0)
     assert near["queue_stable"]
     assert 0.0 < near["within_5_days"] < near["within_7_days"] < 1.0
 
