@@ -13,7 +13,8 @@ Unserved zones (demand not assigned to a site within the standard) are joined to
 nearest candidates; zones linked through shared candidates form one cluster (connected
 components of that zone-candidate graph). A cluster spanning more than ``max_icbs`` ICBs
 is split by ICB, so a plan short of capacity everywhere does not give one national blob.
-A cluster is named by its largest local authorities (from the LSOA names) and its ICBs.
+Zones with no candidate in reach at all form one cluster per ICB. A cluster is named by its
+largest local authorities (from the LSOA names) and its ICBs.
 
 Rules, per candidate and in this order
 --------------------------------------
@@ -203,8 +204,12 @@ def _clusters(z: pd.DataFrame, od: pd.DataFrame, max_icbs: int) -> np.ndarray:
     graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(size, size))
     _, labels = connected_components(graph, directed=False)
     labels = labels[:n]
+    icb = z["icb_code"].astype(str).to_numpy() if "icb_code" in z.columns else np.full(n, "")
+    # zones with no candidate in reach: one cluster per ICB, not one per zone
+    alone = ~np.isin(np.arange(n), rows)
+    if alone.any():
+        labels[alone] = labels.max() + 1 + pd.factorize(icb[alone])[0]
     if "icb_code" in z.columns:
-        icb = z["icb_code"].astype(str).to_numpy()
         for lab in np.unique(labels):
             mask = labels == lab
             if len(set(icb[mask])) > max_icbs:

@@ -178,6 +178,33 @@ def test_full_open_site_gets_more_capacity(instance) -> None:
     assert town["fix_capital_gbp"] == pytest.approx(1_200_000)  # no second install
 
 
+def test_zones_out_of_every_reach_form_one_cluster_per_icb(instance) -> None:
+    zones = pd.concat(
+        [
+            instance["zones"],
+            pd.DataFrame(
+                {
+                    "zone_id": ["i1", "i2"],
+                    "name": ["Island 001A", "Island 002A"],
+                    "icb_name": ["Far ICB", "Far ICB"],
+                    "icb_code": ["F", "F"],
+                    "population": [700, 300],
+                    "scans_per_year": [7.0, 3.0],
+                    "covered": [False, False],
+                    "uncovered_share": [1.0, 1.0],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    out = _explain({**instance, "zones": zones})
+    island = out.loc["Island"]
+    assert island["zones"] == 2
+    assert island["population"] == 1000
+    assert pd.isna(island["site_1_id"])
+    assert island["fix"].startswith("no candidate within the 80 minutes searched")
+
+
 def test_everyone_served_gives_an_empty_table(instance) -> None:
     zones = instance["zones"].assign(covered=True, uncovered_share=0.0)
     out = explain.explain_uncovered(zones, instance["od"], instance["sites"], drive_minutes=60)
