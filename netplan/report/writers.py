@@ -77,7 +77,7 @@ def uncovered_zones(result: ScenarioResult) -> pd.DataFrame:
 
 
 def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
-    """Write summary, sites, zones, coverage and cyclotron CSVs into ``folder``."""
+    """Write the summary, sites, zones, coverage, cyclotrons and uncovered CSVs into ``folder``."""
     folder = Path(folder)
     return {
         "summary": _write_csv(summary_table(result), folder / "summary.csv"),
@@ -85,6 +85,7 @@ def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
         "zones": _write_csv(pd.DataFrame(result.zones), folder / "zones.csv"),
         "coverage": _write_csv(result.coverage, folder / "coverage.csv"),
         "cyclotrons": _write_csv(result.cyclotrons, folder / "cyclotrons.csv"),
+        "uncovered": _write_csv(result.uncovered, folder / "uncovered.csv"),
     }
 
 

@@ -27,6 +27,7 @@ from .tables import (
     _cyclotron_table,
     _site_table,
     _totals,
+    _uncovered_table,
     _zone_table,
 )
 
@@ -96,6 +97,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
             zone_table = _zone_table(s, placement, zones, zone_demand, od, site_table)
             cyc_table = _cyclotron_table(s, site_table, cyclos, capacity)
             coverage = _coverage_table(zone_table)
+            uncovered = _uncovered_table(s, zone_table, od, site_table, cyc_od, cyclos, cands)
         # 7. isochrones of the open sites (for the map)
         with _step("isochrones", timings, bar):
             open_sites = cands[cands["id"].isin(site_table.loc[site_table["open"], "site_id"])]
@@ -131,6 +133,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         zones=zone_table,
         cyclotrons=cyc_table,
         coverage=coverage,
+        uncovered=uncovered,
         totals=totals,
         isochrones=iso,
         cyclotron_points=cyclos,
