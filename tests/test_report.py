@@ -52,11 +52,18 @@ def test_report_shows_the_headline_numbers(result, written: dict[str, Path]) -> 
     t = result.totals
     for m in (30, 45, 60, 90):
         assert f"{100 * t[f'share_within_{m}_min']:.1f} %" in html
-        assert f"population within {m} min ({t[f'population_within_{m}_min']:,})" in html
+        label = f"population within {m} min of an open site"
+        assert f"{label} ({t[f'population_within_{m}_min']:,})" in html
     assert f"£{t['annual_cost_gbp']:,.0f}" in html
     assert f"£{t['cost_per_scan_gbp']:,.0f}" in html
     assert f"{round(t['demand_scans_per_year']):,}" in html
-    assert f"worst zone: {t['worst_zone']}" in html
+    assert f"worst served zone: {t['worst_zone']}" in html
+    # honest headlines: served within the standard, unserved demand, capital, baseline
+    assert f"{100 * t['share_within_standard']:.1f} %" in html
+    assert "served within the" in html
+    assert "scans/yr not served" in html
+    assert "capital in scanners and new sites" in html
+    assert "against an all-mobile service on the same demand" in html
     assert "sites open" in html
     assert "static scanners" in html
     assert "mobile days per week" in html

@@ -72,6 +72,7 @@ from ._base import SolveInfo, Status, status_from_gap
 from ._core import RawSolution, stage_record
 from ._master import CapacityCuts
 from ._matrix import _Matrix, _solve_highs
+from ._repair import repair_plan
 from ._starts import restricted_plan
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ class _Round:
     polls_since_queued: int = 0
     queued: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list)
     plans: int = 0
+    repaired: int = 0
     stop: bool = False
 
 
@@ -351,9 +353,14 @@ class SiteDecomposition:
 
     # ------------------------------------------------------------------ solve
     def solve(
-        self, time_limit_s: float, mip_gap: float | None, threads: int | None
+        self,
+        time_limit_s: float,
+        mip_gap: float | None,
+        threads: int | None,
+        max_rounds: int | None = None,
     ) -> tuple[SolveInfo, np.ndarray | None, dict[str, float]]:
-        """Run the loop; returns the info, the best plan (master columns) and counts."""
+        """Run the loop; returns the info, the best plan (master columns) and counts.
+        ``max_rounds`` stops it after that many master solves (deterministic)."""
         t0 = time.perf_counter()
         rel = _DEFAULT_GAP if mip_gap is None else float(mip_gap)
         best: np.ndarray | None = None
@@ -386,6 +393,13 @@ class SiteDecomposition:
                 state.queued.extend(rows)
                 if fits:  # the assignment exists: a plan for the full model
                     upper_bound, best = objective, x.copy()
+                else:  # add capacity where the flow is short: a plan, near this one
+                    fixed = repair_plan(self, x)
+                    if fixed is not None:
+                        value = float(self.cost @ fixed)
+                        if value < upper_bound - tolerance(upper_bound):
+                            upper_bound, best = value, fixed
+                            state.repaired += 1
                 state.stop |= at_bound
 
             def should_stop(primal: float, dual: float, state: _Round = state) -> bool:
@@ -444,6 +458,9 @@ class SiteDecomposition:
                 break
             if not state.queued and best is None:
                 break  # no plan and nothing learnt (e.g. the solver stopped without one)
+            if max_rounds is not None and rounds >= max_rounds and best is not None:
+                status_text = "round limit reached"
+                break
         runtime = time.perf_counter() - t0
         counts = {"rounds": rounds, "plans": plans, "rows": len(self.rows)}
         if best is None:
@@ -467,6 +484,9 @@ class DecompositionStrategy:
     _assign.assign`).
     """
 
+    def __init__(self, max_rounds: int | None = None) -> None:
+        self.max_rounds = max_rounds
+
     def solve(
         self,
         formulation: PlacementFormulation,
@@ -482,7 +502,7 @@ class DecompositionStrategy:
         dec = SiteDecomposition(model, cost)
         reserve = min(limit / 4, _DECOMPOSE_RESERVE_S)
         info, plan, counts = dec.solve(
-            limit - reserve - (time.perf_counter() - t0), mip_gap, threads
+            limit - reserve - (time.perf_counter() - t0), mip_gap, threads, self.max_rounds
         )
         if info.status == Status.INFEASIBLE:  # no plan serves every coverable zone
             logger.info("decomposition: hard coverage infeasible; solving the monolithic MIP")
@@ -491,7 +511,8 @@ class DecompositionStrategy:
         if plan is not None:
             values = np.zeros(model._ncol)
             values[dec.cuts.cols] = plan
-        if info.status != Status.OPTIMAL and dec.last_plan is not None:
+        by_rounds = info.solver_status == "round limit reached"
+        if info.status != Status.OPTIMAL and dec.last_plan is not None and not by_rounds:
             # not proven in time: the MIP over the last master plan's sites often finds a
             # better plan than the master's checked ones; the master's bound still holds
             used = dec.cuts.capacity(dec.last_plan) > 0

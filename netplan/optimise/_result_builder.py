@@ -65,6 +65,7 @@ def build_result(model: PlacementFormulation, raw: RawSolution) -> PlacementResu
         + model.install_site_gbp / model.annualisation_years * t
         + model.mobile_gbp_per_day * model.mobile_weeks_per_year * m
     )
+    tracer_flows: pd.DataFrame | None = None
     tracer_source = model.tracer_source.copy()
     tracer_minutes = model.tracer_minutes.copy()
     if model.cyc_pairs is not None and len(model.cyc_pairs):
@@ -74,6 +75,16 @@ def build_result(model: PlacementFormulation, raw: RawSolution) -> PlacementResu
         main = main[main["q"] > 1e-9]
         tracer_source[main["pos"].to_numpy()] = main["cyclotron_id"].to_numpy()
         tracer_minutes[main["pos"].to_numpy()] = main["minutes"].to_numpy()
+        used = cp[cp["q"] > 1e-9]
+        tracer_flows = pd.DataFrame(
+            {
+                "site_id": model.site_ids[used["pos"].to_numpy()],
+                "cyclotron_id": used["cyclotron_id"].to_numpy(),
+                "minutes": used["minutes"].to_numpy(dtype=float),
+                "doses_per_day": used["q"].to_numpy(dtype=float),
+                "dispatch_doses_per_day": (used["q"] * used["factor"]).to_numpy(dtype=float),
+            }
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         site_frame = pd.DataFrame(
             {
@@ -114,6 +125,7 @@ def build_result(model: PlacementFormulation, raw: RawSolution) -> PlacementResu
         n_groups=model.n_groups,
         messages=(*model.messages, *raw.notes),
         stages=raw.stages,
+        tracer_flows=tracer_flows,
     )
 
 

@@ -297,7 +297,8 @@ class _Search:
         ok = (nxt < len(gs)) & (nxt < np.r_[first[1:], len(gs)])
         second[gs[first[ok]]] = ps[nxt[ok]]
         alt = np.where(best_j[g] == j, second[g], best_p[g])
-        extra = np.maximum(alt - price, 0.0)  # per scan moved off j
+        # per scan moved off j (a scan with nowhere else to go: a prohibitive price)
+        extra = np.where(np.isfinite(alt), np.maximum(alt - price, 0.0), 1e6)
         scans_on = x * self.ud[g]
         use = scans_on > 1e-9
         jj, ee, dd = j[use], extra[use], scans_on[use]

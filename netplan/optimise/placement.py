@@ -316,6 +316,7 @@ class PlacementModel(PlacementFormulation):
         warm_start: bool | None = None,
         reassign: bool = True,
         decompose: bool | None = None,
+        max_rounds: int | None = None,
     ) -> PlacementResult:
         """Solve the model and return a frozen :class:`PlacementResult`.
 
@@ -359,6 +360,11 @@ class PlacementModel(PlacementFormulation):
             optimal in 23-39 s where the monolithic MIP ends at a 2-3 % gap in 60 s). If no
             plan serves every coverable zone, or none is found in time, the monolithic
             MIP is solved instead. ``False`` always solves the monolithic MIP.
+        max_rounds
+            Stop the site decomposition after this many master solves with its best plan
+            and proven gap (None: only the gap or the time limit stop it). A count of
+            solves, unlike the wall-clock limit, ends at the same plan on a quiet or a busy
+            machine, so two runs give one plan.
 
         Returns
         -------
@@ -375,7 +381,14 @@ class PlacementModel(PlacementFormulation):
         """
         name = check_solver(solver)
         run = functools.partial(
-            self._solve, name, time_limit_s, mip_gap, threads, warm_start, reassign=reassign
+            self._solve,
+            name,
+            time_limit_s,
+            mip_gap,
+            threads,
+            warm_start,
+            reassign=reassign,
+            max_rounds=max_rounds,
         )
         if self._auto_penalty and self.objective == "cost" and not self._shortfall:
             # try hard coverage first (numerically far easier), fall back to the penalty
@@ -404,11 +417,12 @@ class PlacementModel(PlacementFormulation):
         hard: bool,
         reassign: bool = True,
         decompose: bool | None = None,
+        max_rounds: int | None = None,
     ) -> PlacementResult:
         """One solve: the first strategy that gives a plan, then the zones' reassignment
         (unless the strategy assigned them itself), then the result."""
         raw: RawSolution | None = None
-        for strategy in self._strategies(name, hard, warm_start, decompose):
+        for strategy in self._strategies(name, hard, warm_start, decompose, max_rounds):
             raw = strategy.solve(self, time_limit_s, mip_gap, threads)
             if raw is not None:
                 break
@@ -424,13 +438,18 @@ class PlacementModel(PlacementFormulation):
         return dataclasses.replace(build_result(self, raw), travel=travel)
 
     def _strategies(
-        self, name: str, hard: bool, warm_start: bool | None, decompose: bool | None
+        self,
+        name: str,
+        hard: bool,
+        warm_start: bool | None,
+        decompose: bool | None,
+        max_rounds: int | None = None,
     ) -> list[Strategy[PlacementFormulation]]:
         """The solve strategies to try, in order: the site decomposition where it applies
         (HiGHS only), then the monolithic MIP."""
         out: list[Strategy[PlacementFormulation]] = []
         if name == "highs" and decompose is not False and self._decomposable(hard):
-            out.append(DecompositionStrategy())
+            out.append(DecompositionStrategy(max_rounds=max_rounds))
         out.append(MonolithicMIP(name, hard=hard, warm_start=warm_start))
         return out
 

@@ -129,6 +129,14 @@ class PlacementResult:
         capacity, why merging was off ...).
     stages
         Per stage: name, status, objective, gap, runtime.
+    travel
+        The travel stage's figures (``travel_cost_tolerance`` set): tolerance, cost plan
+        and budget, mean drive minutes before and after, moves and the search's path of
+        (annual cost, mean minutes); None without the stage.
+    tracer_flows
+        With cyclotron capacity: the planned doses a day of each site from each
+        cyclotron (``site_id, cyclotron_id, minutes, doses_per_day,
+        dispatch_doses_per_day``, the latter grown by decay); None without it.
     """
 
     sites: pd.DataFrame = field(repr=False)
@@ -146,6 +154,7 @@ class PlacementResult:
     messages: tuple[str, ...] = field(repr=False)
     stages: tuple[dict[str, Any], ...] = field(repr=False)
     travel: dict[str, Any] | None = field(default=None, repr=False)
+    tracer_flows: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def is_optimal(self) -> bool:

@@ -168,17 +168,38 @@ def _attributions() -> list[str]:
 def _cards(t: Mapping[str, Any], drive_minutes: float) -> list[dict[str, str]]:
     cards = [
         (
+            _fmt(t.get("share_within_standard"), "pct"),
+            f"of the population served within the {drive_minutes:g}-minute standard "
+            f"(assigned to a site with room, not merely in reach)",
+        ),
+        (
+            _fmt(t.get("unserved_scans_per_year"), "int"),
+            f"scans/yr not served (population {_fmt(t.get('unserved_population'), 'int')})",
+        ),
+        (
+            f"{_fmt(t.get('mean_drive_minutes'), '1')} min",
+            "mean drive to the assigned site, per scan"
+            + (
+                f" ({_fmt(t.get('cost_plan_mean_drive_minutes'), '1')} min in the cheapest "
+                f"plan found)"
+                if t.get("cost_plan_mean_drive_minutes") is not None
+                else ""
+            ),
+        ),
+    ]
+    cards += [
+        (
             _fmt(t.get(f"share_within_{m}_min"), "pct"),
-            f"population within {m} min ({_fmt(t.get(f'population_within_{m}_min'), 'int')})",
+            f"population within {m} min of an open site "
+            f"({_fmt(t.get(f'population_within_{m}_min'), 'int')})",
         )
         for m in (30, 45, 60, 90)
     ]
     cards += [
         (
-            _fmt(t.get("share_within_standard"), "pct"),
-            f"within the {drive_minutes:g}-minute standard",
+            f"{_fmt(t.get('worst_zone_minutes'), '1')} min",
+            f"worst served zone: {t.get('worst_zone', '')}",
         ),
-        (f"{_fmt(t.get('worst_zone_minutes'), '1')} min", f"worst zone: {t.get('worst_zone', '')}"),
         (
             _fmt(t.get("sites_open")),
             f"sites open ({_fmt(t.get('static_sites'))} static, "
@@ -196,6 +217,21 @@ def _cards(t: Mapping[str, Any], drive_minutes: float) -> list[dict[str, str]]:
             if math.isfinite(float(t.get("cost_per_scan_gbp", math.nan)))
             else "–",
             "cost per scan",
+        ),
+        (
+            _fmt(t.get("saving_vs_mobile_led"), "pct"),
+            f"saving per scan against an all-mobile service on the same demand "
+            f"(£{float(t.get('mobile_led_cost_per_scan_gbp', math.nan)):,.0f}/scan; "
+            f"the contract: 18 %)",
+        ),
+        (
+            _fmt(t.get("capital_investment_gbp"), "gbp"),
+            f"capital in scanners and new sites (the contract: "
+            f"£{float(t.get('contract_investment_gbp', 87e6)) / 1e6:,.0f}m across 30 sites)",
+        ),
+        (
+            t.get("tracer_over_capacity") or "none",
+            "cyclotrons above their dispatch capacity",
         ),
         (
             _fmt(t.get("uncovered_zones")),
@@ -400,6 +436,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         uncovered_table = ""
 
     what_it_takes = _what_it_takes(result)
+    travel_text = _travel_text(result)
     gap = result.provenance.get("mip_gap")
     charts = _charts(result)
     ctx = {
@@ -417,6 +454,8 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "gap_text": "" if gap is None else f"{100 * float(gap):.3f} %",
         "messages": result.provenance.get("messages", []),
         "cards": _cards(t, float(s.drive_minutes)),
+        "flags": [f for f in str(t.get("flags") or "").split("; ") if f],
+        "travel_text": Markup(travel_text),
         "coverage_lots": Markup(html_table(lots, cov_fmt, labels=cov_labels)),
         "coverage_icbs": Markup(html_table(icbs, cov_fmt, labels=cov_labels)),
         "n_icbs": len(icbs),
@@ -457,6 +496,26 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "generated": generated,
     }
     return _env().get_template("report.html.j2").render(**ctx)
+
+
+def _travel_text(result: ScenarioResult) -> str:
+    """The cost-against-travel path of the travel stage, as a short table."""
+    path = (result.provenance.get("travel") or {}).get("path") or []
+    if len(path) < 1:
+        return ""
+    table = pd.DataFrame(path)
+    tol = float(result.provenance["travel"]["cost_tolerance"])
+    head = (
+        f"<p>Among the plans that serve the same zones and cost at most {tol:.0%} more than "
+        f"the cheapest plan found, the one with the least patient travel (a deterministic "
+        f"local search, one scanner or mobile day moved at a time). Each row is one step: "
+        f"what a little more money buys in drive minutes.</p>"
+    )
+    return head + html_table(
+        table,
+        {"annual_cost_gbp": "gbp", "mean_minutes": "1"},
+        labels={"step": "Step", "annual_cost_gbp": "Annual cost", "mean_minutes": "Mean drive min"},
+    )
 
 
 def _what_it_takes(result: ScenarioResult) -> str:

@@ -95,7 +95,9 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         with _step("capacity", timings, bar):
             site_table = _site_table(s, placement, cands, capacity)
             zone_table = _zone_table(s, placement, zones, zone_demand, od, site_table)
-            cyc_table = _cyclotron_table(s, site_table, cyclos, capacity)
+            cyc_table = _cyclotron_table(
+                s, site_table, cyclos, capacity, getattr(placement, "tracer_flows", None)
+            )
             coverage = _coverage_table(zone_table)
             uncovered = _uncovered_table(s, zone_table, od, site_table, cyc_od, cyclos, cands)
         # 7. isochrones of the open sites (for the map)
@@ -123,6 +125,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         "solve_time_s": round(float(placement.runtime_s), 3),
         "build_time_s": round(float(placement.build_time_s), 3),
         "messages": [*notes, *placement.messages],
+        "travel": getattr(placement, "travel", None),
         "timings_s": timings,
         "total_time_s": round(time.perf_counter() - t_start, 3),
     }
@@ -417,7 +420,10 @@ def _precheck(s: Scenario, zones: Any, od: pd.DataFrame) -> None:
 def _solve(s: Scenario, model: Any) -> Any:
     """Solve the placement model with the scenario's solver settings and coverage rule."""
     result = model.solve(
-        solver=s.solver.name, time_limit_s=s.solver.time_limit_s, mip_gap=s.solver.mip_gap
+        solver=s.solver.name,
+        time_limit_s=s.solver.time_limit_s,
+        mip_gap=s.solver.mip_gap,
+        max_rounds=s.solver.max_rounds,
     )
     lost = float(result.totals.get("uncovered_scans_per_year", 0.0) or 0.0)
     if not s.allow_uncovered and lost > 1e-6:
@@ -497,6 +503,9 @@ def _placement_model(
         "forbid": list(s.sites.forbid),
         "capital_budget_gbp": c.capital_budget_gbp,
         "min_sites_per_lot": dict(s.sites.min_sites_per_lot) or None,
+        "travel_cost_tolerance": (
+            s.travel.cost_tolerance if s.objective in ("cost", "cover_then_cost") else None
+        ),
     }
     kw.update(options)
     return optimise.PlacementModel.from_od(od, demand, sites, **kw)

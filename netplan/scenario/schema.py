@@ -29,6 +29,7 @@ from .sections import (
     ScannersSection,
     SitesSection,
     SolverSection,
+    TravelSection,
     TurnaroundSection,
     _d,
 )
@@ -68,6 +69,7 @@ class Scenario(BaseModel):
     allow_uncovered: bool = True
     objective: Literal["cost", "drive_time", "max_coverage", "cover_then_cost"] = "cost"
     p_sites: int | None = Field(None, ge=1)
+    travel: TravelSection = Field(default_factory=TravelSection)
     solver: SolverSection = Field(default_factory=SolverSection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)
 

@@ -203,12 +203,28 @@ class TurnaroundSection(_Section):
     )
 
 
+class TravelSection(_Section):
+    """Patient travel after cost (``cost`` and ``cover_then_cost`` objectives).
+
+    ``cost_tolerance``: the plan with the least patient travel among those that serve the
+    same zones and cost at most this share more than the cost stage's plan (0.02: within
+    2 %, a judgement: small against the contract's 18 % saving, enough to move scanners
+    to where patients live). 0 only breaks ties between equal-cost plans; null turns the
+    stage off (where the cost stage leaves the scanners is then an accident of the search).
+    """
+
+    cost_tolerance: float | None = Field(0.02, ge=0, le=1)
+
+
 class SolverSection(_Section):
     """MIP solver settings."""
 
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(300.0, gt=0, le=86400)
     mip_gap: float = Field(0.0, ge=0, le=1)
+    #: stop the site decomposition after this many master solves (a deterministic limit:
+    #: the same plan on a quiet or a busy machine); null: the gap or time limit only
+    max_rounds: int | None = Field(None, ge=1)
 
 
 class OutputsSection(_Section):

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..tracer import HALF_LIFE_MINUTES
+
 #: A :class:`netplan.scenario.schema.Scenario` (not imported: the schema depends on this
 #: module, and data flows one way).
 Scenario = Any
@@ -36,6 +38,16 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
             sites["site_id"].map(coords["is_contract"]).fillna(False).astype(bool)
         )
     sites["open"] = sites["decision"].astype(str) != "closed"
+    c = s.costs
+    install = np.where(
+        sites["is_contract"].astype(bool) if "is_contract" in sites else False,
+        c.existing_site_install_gbp,
+        c.static_install_gbp,
+    )
+    static = sites["static_scanners"].astype(float)
+    sites["capital_gbp"] = static * c.static_scanner_capital_gbp + np.where(
+        static > 0, install, 0.0
+    )
     turn = capacity.turnaround(
         sites[["site_id", "static_scanners", "mobile_days_per_week", "assigned_scans_per_year"]],
         scans_per_static_day=sc.static_scans_per_day,
@@ -116,7 +128,11 @@ def _zone_table(
 
 
 def _cyclotron_table(
-    s: Scenario, site_table: pd.DataFrame, cyclos: pd.DataFrame, capacity: Any
+    s: Scenario,
+    site_table: pd.DataFrame,
+    cyclos: pd.DataFrame,
+    capacity: Any,
+    flows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     open_sites = site_table[site_table["open"]].copy()
     table = pd.DataFrame(
@@ -140,6 +156,30 @@ def _cyclotron_table(
     )
     names = dict(zip(cyclos["id"].astype(str), cyclos["name"].astype(str), strict=True))
     out.insert(1, "name", out["cyclotron_id"].map(names))
+    # Capacity is in dose-equivalents at dispatch: a dose delivered tau minutes away costs
+    # 2**(tau / half-life) of it. Planned: the doses a site orders for its scanners and
+    # visit days at the target utilisation (what the model limits); delivered: for the
+    # scans the plan assigns.
+    half = float(HALF_LIFE_MINUTES)
+    W = float(s.scanners.working_days_per_year)
+    if flows is not None and len(flows):
+        planned = flows.groupby("cyclotron_id")["dispatch_doses_per_day"].sum()
+    else:
+        rho = float(s.scanners.target_utilisation)
+        need = open_sites["capacity_scans_per_year"].astype(float) * rho / W
+        grow = np.exp2(open_sites["tracer_minutes"].astype(float).fillna(0.0) / half)
+        planned = (need * grow).groupby(open_sites["tracer_source"].astype(str)).sum()
+    grow = np.exp2(table["primary_minutes"].astype(float).fillna(0.0) / half)
+    delivered = (
+        (table["assigned_scans_per_year"] / W * grow).groupby(table["primary_cyclotron"]).sum()
+    )
+    cid = out["cyclotron_id"].astype(str)
+    out["planned_dispatch_doses_per_day"] = cid.map(planned).fillna(0.0).to_numpy()
+    out["delivered_dispatch_doses_per_day"] = cid.map(delivered).fillna(0.0).to_numpy()
+    cap = out["capacity_doses_per_day"].astype(float)
+    out["load"] = out["planned_dispatch_doses_per_day"] / cap
+    out["over_capacity"] = (out["load"] > 1 + 1e-6).fillna(False).astype(bool)
+    out["capacity_enforced"] = bool(s.cyclotrons.enforce_capacity)
     return out
 
 
@@ -286,8 +326,26 @@ def _totals(
         within = float(pop[minutes <= t].sum())
         out[f"population_within_{t}_min"] = round(within)
         out[f"share_within_{t}_min"] = round(within / total_pop, 6) if total_pop else np.nan
-    within_std = float(pop[minutes <= s.drive_minutes].sum())
+    # within the standard means served there: the zone's demand assigned to an open site
+    # within the standard (not merely an open site in reach of it, which a site without
+    # room gives too; that is share_in_reach_within_standard)
+    served = 1.0 - zones["uncovered_share"].astype(float).fillna(1.0).clip(0.0, 1.0)
+    at = zones["minutes"].astype(float)
+    served_std = served.where(at <= s.drive_minutes + 1e-9, 0.0)
+    scans = zones["scans_per_year"].astype(float)
+    within_std = float((pop * served_std).sum())
     out["share_within_standard"] = round(within_std / total_pop, 6) if total_pop else np.nan
+    out["share_in_reach_within_standard"] = (
+        round(float(pop[minutes <= s.drive_minutes].sum()) / total_pop, 6) if total_pop else np.nan
+    )
+    out["share_of_demand_served_within_standard"] = (
+        round(float((scans * served_std).sum()) / float(scans.sum()), 6) if scans.sum() else np.nan
+    )
+    out["unserved_population"] = round(float((pop * (1.0 - served)).sum()))
+    w = scans * served
+    out["mean_drive_minutes"] = (
+        round(float((w * at.fillna(0.0)).sum() / w.sum()), 3) if w.sum() else np.nan
+    )
     out["share_within_standard_of_static"] = (
         round(float(pop[static_minutes <= s.drive_minutes].sum()) / total_pop, 6)
         if total_pop
@@ -326,8 +384,25 @@ def _totals(
         if out["capacity_scans_per_year"]
         else np.nan
     )
+    out["unserved_scans_per_year"] = round(max(demand - assigned, 0.0), 1)
     out["annual_cost_gbp"] = round(cost, 2)
     out["cost_per_scan_gbp"] = round(cost / assigned, 4) if assigned else np.nan
+    # the mobile-led baseline on the same demand year: every scan on a mobile day at the
+    # same day rate and utilisation (the service the contract replaced), so the saving is
+    # like for like
+    c, sc = s.costs, s.scanners
+    per_mobile_scan = c.mobile_gbp_per_day / (sc.mobile_scans_per_day * sc.target_utilisation)
+    out["mobile_led_cost_per_scan_gbp"] = round(per_mobile_scan, 4)
+    out["saving_vs_mobile_led"] = (
+        round(1.0 - out["cost_per_scan_gbp"] / per_mobile_scan, 6) if assigned else np.nan
+    )
+    out["capital_investment_gbp"] = round(float(open_["capital_gbp"].sum()), 2)
+    out["contract_investment_gbp"] = CONTRACT_INVESTMENT_GBP
+    travel = getattr(placement, "travel", None)
+    if travel:
+        out["travel_cost_tolerance"] = travel["cost_tolerance"]
+        out["cost_plan_annual_cost_gbp"] = round(float(travel["cost_plan_gbp_per_year"]), 2)
+        out["cost_plan_mean_drive_minutes"] = round(float(travel["start_mean_minutes"]), 3)
     for col in [c for c in sites.columns if c.startswith("within_") and c.endswith("_days")]:
         # over the sites whose share is modelled (an unstable visit-day queue has none)
         v = open_[col].astype(float)
@@ -339,4 +414,35 @@ def _totals(
         out["turnaround_unstable_sites"] = int((~open_["queue_stable"].astype(bool)).sum())
     out["cyclotrons_used"] = int((cyclotrons["sites_primary"] > 0).sum())
     out["tracer_doses_per_day"] = round(float(cyclotrons["doses_per_day"].sum()), 3)
+    over = cyclotrons[cyclotrons.get("over_capacity", pd.Series(False, cyclotrons.index))]
+    out["tracer_over_capacity"] = ", ".join(
+        f"{r.cyclotron_id} {r.load:.0%}" for r in over.itertuples()
+    )
+    out["flags"] = "; ".join(_flags(s, placement, out))
     return out
+
+
+#: The contract's investment in sites (LGC 5082106: GBP 87 m across the 30 sites).
+CONTRACT_INVESTMENT_GBP = 87_000_000.0
+
+
+def _flags(s: Scenario, placement: Any, out: dict[str, Any]) -> list[str]:
+    """What a headline must not hide: limits exceeded, demand unserved, proofs missing."""
+    flags = []
+    if out.get("tracer_over_capacity"):
+        kind = "over capacity" if not s.cyclotrons.enforce_capacity else "over capacity (!)"
+        flags.append(f"tracer {kind}: {out['tracer_over_capacity']}")
+    short = float(out.get("unserved_scans_per_year") or 0.0)
+    if short > 0.5:
+        flags.append(
+            f"{short:,.0f} scans/yr not served (population {out['unserved_population']:,})"
+        )
+    if str(placement.status) != "optimal":
+        gap = placement.mip_gap
+        flags.append(
+            "cost not proven optimal"
+            + (f" (gap {gap:.1%})" if gap is not None and np.isfinite(gap) else "")
+        )
+    if getattr(placement, "travel", None):
+        flags.append("patient travel by local search (not proven least)")
+    return flags

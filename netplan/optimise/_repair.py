@@ -1,0 +1,123 @@
+"""Repair a site-level plan that falls short: add capacity where the maximum flow says.
+
+The site decomposition's master (:mod:`netplan.optimise._decompose`) is a relaxation: most
+plans it finds leave some set of sites short (the zones that can reach only those sites need
+more than their capacity), and on England the first plan that passes the check can take
+many rounds and cost far more than the bound. :func:`repair_plan` turns any master plan
+into a feasible one deterministically: while the maximum flow names a short set of sites,
+add the cheapest unit of capacity (a static scanner or a weekly mobile day, per scan of
+capacity, counting a new site's installation) at a site of that set that keeps every site
+rule (bounds, fleet, budget, lots, tracer). The repaired plan is an upper bound for the
+decomposition (its incumbent), so every round ends with a plan close to its bound.
+:func:`tracer_flows` finds flows from the cyclotrons that supply a plan's planned doses.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+if TYPE_CHECKING:
+    from ._decompose import SiteDecomposition
+    from ._formulation import PlacementFormulation
+
+logger = logging.getLogger(__name__)
+
+_MAX_STEPS = 80  # units added at most before giving up on a plan
+
+
+def tracer_flows(model: PlacementFormulation, s: np.ndarray, m: np.ndarray) -> np.ndarray | None:
+    """Tracer flows (one per ``model.cyc_pairs`` row) that supply every site's planned
+    doses within the cyclotrons' capacity, or None if none exist. The least
+    dispatch activity is chosen (a unique LP optimum up to ties)."""
+    cp = model.cyc_pairs
+    if cp is None or not len(cp):
+        return np.zeros(0)
+    rho = model.target_utilisation
+    ks = rho * model.static_scans_per_day * model.working_days_per_year
+    km = rho * model.mobile_scans_per_day * model.mobile_weeks_per_year
+    pos = cp["pos"].to_numpy()
+    need = (ks * s + km * m) / model.working_days_per_year
+    q = np.zeros(len(cp))
+    use = np.flatnonzero(need[pos] > 0)
+    sites, srow = np.unique(pos[use], return_inverse=True)
+    if np.setdiff1d(np.flatnonzero(need > 0), sites).size:
+        return None  # a site with doses to order and no cyclotron in reach
+    if not len(use):
+        return q
+    ids = list(model.cyc_capacity)
+    crow = cp["cyclotron_id"].map({c: k for k, c in enumerate(ids)}).to_numpy()[use]
+    factor = cp["factor"].to_numpy()[use]
+    k = len(use)
+    a_eq = sp.csr_matrix((np.ones(k), (srow, np.arange(k))), shape=(len(sites), k))
+    a_ub = sp.csr_matrix((factor, (crow, np.arange(k))), shape=(len(ids), k))
+    cap = np.array([model.cyc_capacity[c] for c in ids])
+    res = linprog(factor, A_ub=a_ub, b_ub=cap, A_eq=a_eq, b_eq=need[sites], method="highs")
+    if res.status != 0:
+        return None
+    q[use] = np.clip(res.x, 0.0, None)
+    return q
+
+
+def _master_vector(dec: SiteDecomposition, x: np.ndarray, s: np.ndarray, m: np.ndarray):
+    """The master vector of plan (s, m) with ``x``'s uncovered shares, or None if it
+    breaks a site rule."""
+    model, n = dec.model, dec.n
+    off = model._off
+    out = x.copy()
+    out[off["s"] : off["s"] + n] = s
+    out[off["m"] : off["m"] + n] = m
+    out[off["t"] : off["t"] + n] = s > 0
+    out[off["v"] : off["v"] + n] = m > 0
+    out[off["y"] : off["y"] + n] = (s > 0) | (m > 0)
+    site = slice(0, 5 * n)
+    if np.any(out[site] < dec.lower[site] - 1e-9) or np.any(out[site] > dec.upper[site] + 1e-9):
+        return None
+    q = tracer_flows(model, s, m)
+    if q is None:
+        return None
+    out[dec.cuts.uend :] = q
+    ax = dec.A0 @ out
+    tol = 1e-7 * np.maximum(1.0, np.abs(ax))
+    if np.any(ax < dec.lo0 - tol) or np.any(ax > dec.hi0 + tol):
+        return None
+    return out
+
+
+def repair_plan(dec: SiteDecomposition, x: np.ndarray) -> np.ndarray | None:
+    """A feasible plan from the master plan ``x`` by adding capacity, or None."""
+    model, n = dec.model, dec.n
+    off = model._off
+    s = np.round(x[off["s"] : off["s"] + n]).astype(np.int64)
+    m = np.round(x[off["m"] : off["m"] + n]).astype(np.int64)
+    cost = dec.cost
+    per_scanner = cost[off["s"] : off["s"] + n]
+    install = cost[off["t"] : off["t"] + n]
+    per_day = cost[off["m"] : off["m"] + n]
+    cur = _master_vector(dec, x, s, m)
+    if cur is None:
+        return None
+    for _ in range(_MAX_STEPS):
+        short = dec.cuts.violated(cur)
+        if not short:
+            return cur
+        S = short[0]
+        options = []
+        for j in S.tolist():
+            options.append(((per_scanner[j] + install[j] * (s[j] == 0)) / dec.a_s, j, "s"))
+            options.append((per_day[j] / dec.a_m if dec.a_m else np.inf, j, "m"))
+        options.sort()
+        for _, j, kind in options:
+            s2, m2 = s.copy(), m.copy()
+            (s2 if kind == "s" else m2)[j] += 1
+            nxt = _master_vector(dec, cur, s2, m2)
+            if nxt is not None:
+                s, m, cur = s2, m2, nxt
+                break
+        else:
+            return None  # no unit fits the rules in the short set
+    return None
