@@ -114,45 +114,84 @@ RULES: tuple[Rule, ...] = (
     Rule("children", "children's hospital", "trust", r"Children"),
     Rule("maternity", "women's or maternity hospital", "trust", r"Women"),
     Rule("eye", "eye hospital or unit", "trust", r"Moorfields"),
-    Rule("heart_chest", "specialist heart and chest hospital", "trust",
-         r"Heart and Chest|Papworth|Brompton"),  # fmt: skip
+    Rule(
+        "heart_chest",
+        "specialist heart and chest hospital",
+        "trust",
+        r"Heart and Chest|Papworth|Brompton",
+    ),
     Rule("neuro", "specialist neurosciences hospital", "trust", r"Walton Centre"),
-    Rule("plastics", "specialist plastic surgery and burns hospital", "trust",
-         r"Queen Victoria Hospital"),  # fmt: skip
+    Rule(
+        "plastics",
+        "specialist plastic surgery and burns hospital",
+        "trust",
+        r"Queen Victoria Hospital",
+    ),
     # 4. the kind of site, from its name
-    Rule("private", "private hospital listed under an NHS trust", "name",
-         r"Private|Nuffield|Spire|Capio|\bBMI\b|Cygnet|Ramsay|Nightingale|Somerfield|"
-         r"Fawkham Manor|Sandringham|New Victoria Hospital|Ravenscourt Park"),  # fmt: skip
-    Rule("mental_health", "mental-health or learning-disability unit", "name",
-         r"Mental Health|Psychiatr|Learning Disab"),  # fmt: skip
+    Rule(
+        "private",
+        "private hospital listed under an NHS trust",
+        "name",
+        r"Private|Nuffield|Spire|Capio|\bBMI\b|Cygnet|Ramsay|Nightingale|Somerfield|"
+        r"Fawkham Manor|Sandringham|New Victoria Hospital|Ravenscourt Park",
+    ),
+    Rule(
+        "mental_health",
+        "mental-health or learning-disability unit",
+        "name",
+        r"Mental Health|Psychiatr|Learning Disab",
+    ),
     Rule("eye", "eye hospital or unit", "name", r"\bEye\b|Ophthalm"),
     Rule("dental", "dental hospital", "name", r"Dental"),
     Rule("orthopaedic", "specialist orthopaedic hospital", "name", r"Orthopaedic"),
     Rule("neuro", "specialist neurosciences hospital", "name", r"Neurology|Neurosurgery"),
     Rule("rehabilitation", "rehabilitation hospital", "name", r"Rehabilitation|Neuro-Disab"),
-    Rule("maternity", "women's or maternity hospital", "name",
-         r"Women|Maternity|Queen Charlotte"),  # fmt: skip
+    Rule("maternity", "women's or maternity hospital", "name", r"Women|Maternity|Queen Charlotte"),
     Rule("children", "children's hospital", "name", r"Child|Chidren"),
     Rule("hospice", "hospice", "name", r"Hospice"),
-    Rule("treatment_centre", "treatment, day-surgery or diagnostic centre", "name",
-         r"Treatment Centre|Surgical Centre|Day Surgery|Diagnostic"),  # fmt: skip
-    Rule("minor_injury", "minor-injury or urgent-care unit", "name",
-         r"Minor Injur|Urgent Care|Walk.in"),  # fmt: skip
-    Rule("community", "community hospital", "name",
-         r"Community|Health Centre|Wellbeing|Welllbeing|Neighbourhood|Intermediate Care|"
-         r"Primary Care|Day Hospital|Therapy Unit|Village Hospital"),  # fmt: skip
+    Rule(
+        "treatment_centre",
+        "treatment, day-surgery or diagnostic centre",
+        "name",
+        r"Treatment Centre|Surgical Centre|Day Surgery|Diagnostic",
+    ),
+    Rule(
+        "minor_injury",
+        "minor-injury or urgent-care unit",
+        "name",
+        r"Minor Injur|Urgent Care|Walk.in",
+    ),
+    Rule(
+        "community",
+        "community hospital",
+        "name",
+        r"Community|Health Centre|Wellbeing|Welllbeing|Neighbourhood|Intermediate Care|"
+        r"Primary Care|Day Hospital|Therapy Unit|Village Hospital",
+    ),
     Rule("cottage", "cottage hospital", "name", r"Cottage"),
     # "Memorial" names community hospitals (war-memorial and subscription hospitals); the
     # one acute exception, Darlington Memorial Hospital, is in MEMORIAL_ACUTE.
     Rule("memorial", "war-memorial or memorial community hospital", "name", r"Memorial"),
-    Rule("specialist", "other specialist unit (rheumatology, tropical diseases, integrated "
-         "medicine, breast care or screening)", "name",
-         r"Rheumatic|Tropical|Integrated Medicine|Breast|Screening"),  # fmt: skip
+    Rule(
+        "specialist",
+        "other specialist unit (rheumatology, tropical diseases, integrated "
+        "medicine, breast care or screening)",
+        "name",
+        r"Rheumatic|Tropical|Integrated Medicine|Breast|Screening",
+    ),
     # 5. what the NHS.uk record itself says (address lines, web page)
-    Rule("community", "community hospital (NHS.uk address or web page)", "record",
-         r"Community|Partnership"),  # fmt: skip
-    Rule("office", "office or headquarters, not a hospital (NHS.uk address)", "record",
-         r"Business Park"),  # fmt: skip
+    Rule(
+        "community",
+        "community hospital (NHS.uk address or web page)",
+        "record",
+        r"Community|Partnership",
+    ),
+    Rule(
+        "office",
+        "office or headquarters, not a hospital (NHS.uk address)",
+        "record",
+        r"Business Park",
+    ),
 )
 #: Acute general hospitals whose names match the memorial pattern (kept for the many
 #: community hospitals that carry the word).

@@ -405,8 +405,9 @@ def candidate_table(
         geometry="geometry", crs=settings.geographic_crs,
     )  # fmt: skip
     counts = out["status"].value_counts().to_dict()
+    n_listed = int((out["status"] != "extra").sum())
     logger.info("candidate table (%s): %d hospitals in England, %d eligible; %s", eligibility,
-                int((out["status"] != "extra").sum()), int(out["eligible"].sum()), counts)  # fmt: skip
+                n_listed, int(out["eligible"].sum()), counts)  # fmt: skip
     return out
 
 
@@ -573,9 +574,9 @@ __all__ = [
     "candidate_sites_from_table",
     "candidate_table",
     "classify_hospitals",
-    "load_site_roles",
     "load_contract_sites",
     "load_cyclotrons",
+    "load_site_roles",
     "nhs_acute_hospitals",
     "validate_sites",
 ]
