@@ -19,11 +19,12 @@ service however well they are placed on the road network.
 How, in order (the first rule that matches gives the reason; see :data:`RULES`):
 
 1. *Organisation*: the hospital's parent is an NHS trust (ODS code ``R..``), the site's own
-   ODS code extends that trust's code (a listing under another organisation does not), and
-   the trust is not a mental-health, community or partnership trust. The NHS.uk ``Sector``
-   and ``SubType`` labels are **not** used: the file lists many acute hospitals as
-   "Independent Sector" or sub-type "UNKNOWN" (Broadgreen, Manchester Royal Infirmary,
-   Heartlands, Northwick Park, Ipswich, Wexham Park ...).
+   ODS code extends that trust's code (a listing under another organisation does not), the
+   trust is not a mental-health, community or partnership trust, and NHS.uk lists the site
+   as ``Sector = "NHS Sector"``, ``SubType = "Hospital"``. The file mislabels some acute
+   hospitals "Independent Sector" or "UNKNOWN" (Manchester Royal Infirmary, Heartlands,
+   Northwick Park, Ipswich, Wexham Park ...): ``data/site_roles.csv`` rows with role
+   ``acute`` rescue them.
 2. *Specialist cancer centres* are eligible whatever else their names say
    (:data:`CANCER_TRUST_PATTERN`, :data:`CANCER_SITE_PATTERN`, :data:`CANCER_CENTRE_SITES`).
 3. *Specialist non-cancer trusts* (orthopaedic, children's, women's, eye, heart and chest,
@@ -33,10 +34,12 @@ How, in order (the first rule that matches gives the reason; see :data:`RULES`):
    community, cottage and memorial hospitals, other specialist units.
 5. *The NHS.uk record itself* describes the site as community: its address or web page
    (e.g. Penrith: address "Penrith Community Hospital"; Torrington: web page
-   ``.../services/community/torrington/``) or the web page belongs to a partnership trust.
+   ``.../services/community/torrington/``), or the web page belongs to a partnership or
+   community trust; an address on a business park is a trust office.
 6. *Project curation* (``data/site_roles.csv``): community, outpatient, maternity and closed
    sites of acute trusts whose NHS.uk row says nothing about their role; each row gives its
-   reason. This is the only list kept by hand; edit it or override it from a scenario.
+   reason and a confidence. This is the only list kept by hand; edit it or override it from
+   a scenario (``sites.include``).
 
 ``all_acute`` reproduces the filter netplan used before the rule (NHS sector, sub-type
 Hospital, NHS-trust parent, not a non-acute trust, name not matching

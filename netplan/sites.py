@@ -257,6 +257,12 @@ def _as_id_list(values: Iterable[str] | str | None) -> list[str]:
     return [values] if isinstance(values, str) else [str(v) for v in values]
 
 
+def _by_id(df: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """``columns`` and the geometry of ``df``, sorted by id, in EPSG:4326."""
+    out = df[[*columns, "geometry"]].sort_values("id", ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.geographic_crs)
+
+
 def _overrides(include: Iterable[str] | Mapping[str, str] | str | None) -> dict[str, str]:
     """``include`` as id -> the setting that asked for it."""
     if isinstance(include, Mapping):
@@ -400,10 +406,7 @@ def candidate_table(
     gdf.loc[hit, ["eligible", "status"]] = [False, "forbidden"]
     gdf["is_contract"] = gdf["is_contract"].astype(bool)
     gdf["eligible"] = gdf["eligible"].astype(bool)
-    out = gpd.GeoDataFrame(
-        gdf[[*TABLE_COLUMNS, "geometry"]].sort_values("id", ignore_index=True),
-        geometry="geometry", crs=settings.geographic_crs,
-    )  # fmt: skip
+    out = _by_id(gdf, TABLE_COLUMNS)
     counts = out["status"].value_counts().to_dict()
     n_listed = int((out["status"] != "extra").sum())
     logger.info("candidate table (%s): %d hospitals in England, %d eligible; %s", eligibility,
@@ -459,10 +462,7 @@ def candidate_sites_from_table(
     rows = table[table["eligible"].astype(bool) | table["id"].isin(list(keep))].copy()
     rows["locked"] = rows["id"].isin(locked)
     rows["is_contract"] = rows["is_contract"].astype(bool)
-    gdf = gpd.GeoDataFrame(
-        rows[[*CANDIDATE_COLUMNS, "geometry"]].sort_values("id", ignore_index=True),
-        geometry="geometry", crs=settings.geographic_crs,
-    )  # fmt: skip
+    gdf = _by_id(rows, CANDIDATE_COLUMNS)
     logger.info("candidate sites: %d (%d contract, %d locked)", len(gdf),
                 int(gdf["is_contract"].sum()), int(gdf["locked"].sum()))  # fmt: skip
     return gdf

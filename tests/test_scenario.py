@@ -327,12 +327,10 @@ def test_scenario_eligibility_overrides() -> None:
     # the old filter and no rule
     old, _ = _sites_and_cyclotrons(s.with_overrides({"sites.eligibility": "all_acute"}), sites)
     assert len(old) == 306
-    with pytest.raises(ScenarioError, match="sites.eligibility"):
+    with pytest.raises(ScenarioError, match=r"sites\.eligibility"):
         s.with_overrides({"sites.eligibility": "acute"})
     # contract preference
-    pref = s.with_overrides(
-        {"sites.contract_preference": {"lock": True, "install_saving": False}}
-    )
+    pref = s.with_overrides({"sites.contract_preference": {"lock": True, "install_saving": False}})
     cands, _ = _sites_and_cyclotrons(pref, sites)
     by_id = cands.set_index("id")
     assert by_id.loc[by_id["is_contract"], "locked"].all()
