@@ -36,6 +36,7 @@ _MODULES = {
     "demand",
     "sites",
     "capacity",
+    "explain",
     "optimise",
     "scenario",
     "report",

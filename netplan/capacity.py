@@ -30,21 +30,40 @@ abcdocz.com/doc/202606/how-to-use-the-service). The share within ``D`` working d
 ``P(W <= D - fixed_days)``. The 5-day figure is comparable with Alliance Medical's target
 of 5 days for 75 % of cases (alliancemedical.co.uk/case-study/nhs-trusts) and the 7-day
 figure with the 67 % -> 97 % reported for its first two years (theparliamentaryreview.co.uk).
-The model ignores the day-of-week pattern of mobile visits: it is an estimate, not a
-booking simulation.
+
+Mobile-only sites (visit cadence)
+---------------------------------
+A site that only a mobile unit serves is scanned on its visit days alone, so its wait is
+dominated by the days until the next visit, which a daily queue rounds away. By default
+(``QueueSettings.mobile_model = "visit_days"``) such a site is the exact weekly queue of
+:func:`visit_queue` (module ``netplan._visits``): ``m`` visit days spread over Mon-Fri
+(:func:`spread_visit_days`, or the days given per site), ``scans_per_mobile_day`` slots
+each, ``assigned / (mobile_weeks_per_year x 5)`` patients ready per working day. A patient
+ready (after the booking days) on a uniformly random working day waits for the next visit
+day with a free slot; the reporting days follow. A queue at or over its weekly capacity is
+unstable: its shares are NaN, ``queue_stable`` is False and ``turnaround_note`` says so
+(never a silent 0 %). Sites with a static scanner keep the Erlang C model above (its
+unstable sites keep a share of 0 and are flagged the same way). It is an estimate for
+comparing plans, not a booking simulation.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
+from ._visits import WEEKDAYS as WEEKDAYS
+from ._visits import VisitQueue as VisitQueue
+from ._visits import parse_visit_days
+from ._visits import spread_visit_days as spread_visit_days
+from ._visits import visit_queue as visit_queue
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +83,17 @@ class QueueSettings:
         Turnaround thresholds reported, in working days.
     mobile_weeks_per_year
         Weeks a year mobile units visit (default ``working_days_per_year / 5``).
+    mobile_model
+        {"visit_days", "daily_queue"}: mobile-only sites as the weekly queue of their visit
+        days (default), or as the Erlang C queue of their average daily slots (the model
+        before visit days were modelled).
     """
 
     working_days_per_year: float = 250.0
     fixed_days: float = 4.0
     targets_days: tuple[float, ...] = (5.0, 7.0)
     mobile_weeks_per_year: float | None = None
+    mobile_model: str = "visit_days"
 
 
 def erlang_b(servers: int, offered_load: float) -> float:
@@ -207,8 +231,9 @@ def turnaround(
     scans_per_static_day: float,
     scans_per_mobile_day: float,
     settings: QueueSettings | None = None,
+    visit_days: Mapping[str, Sequence[int | str]] | None = None,
 ) -> pd.DataFrame:
-    """Turnaround estimate per site from an Erlang C queue.
+    """Turnaround estimate per site: Erlang C, or the visit-day queue of mobile-only sites.
 
     Parameters
     ----------
@@ -219,25 +244,50 @@ def turnaround(
         Scans per working day of a static scanner and per mobile visit day.
     settings
         Queue settings; defaults to :class:`QueueSettings`.
+    visit_days
+        Visit weekdays of some mobile-only sites, by site id (``["Tue", "Fri"]`` or
+        ``[1, 4]``, 0 = Monday), e.g. from a weekly rota; the others get
+        :func:`spread_visit_days`. Ignored for sites with a static scanner.
 
     Returns
     -------
     pandas.DataFrame
         ``site_id, slots_per_day, arrivals_per_day, slot_utilisation, p_wait,
         mean_wait_days, within_5_days, within_7_days`` (one ``within_<D>_days`` column
-        per target). Sites with no demand get NaN waits and shares of 1.
+        per target), ``turnaround_model`` ({"erlang_c", "visit_days"}), ``visit_days``
+        (e.g. ``"Mon Thu"``), ``queue_stable`` and ``turnaround_note`` (why a queue is
+        unstable). Sites with no demand get shares of 1.
 
     Raises
     ------
     ValidationError
-        When a column is missing.
+        When a column is missing, or a site's visit days are invalid or do not match its
+        mobile days per week.
+
+    Examples
+    --------
+    One visit a week (Monday), light load, 2 + 2 fixed days: results within 5 working days
+    when the patient is ready on Monday or Friday (2 of 5 days), within 7 unless Tuesday.
+
+    >>> df = pd.DataFrame({"site_id": ["m"], "static_scanners": [0],
+    ...                    "mobile_days_per_week": [1], "assigned_scans_per_year": [1.0]})
+    >>> out = turnaround(df, scans_per_static_day=20, scans_per_mobile_day=10)
+    >>> out[["visit_days", "within_5_days", "within_7_days"]].round(3).values.tolist()
+    [['Mon', 0.4, 0.8]]
     """
     settings = settings or QueueSettings()
+    if settings.mobile_model not in ("visit_days", "daily_queue"):
+        msg = (
+            f"QueueSettings.mobile_model must be 'visit_days' or 'daily_queue', "
+            f"got {settings.mobile_model!r}"
+        )
+        raise ValidationError(msg)
     need = ["site_id", "static_scanners", "mobile_days_per_week", "assigned_scans_per_year"]
     missing = [c for c in need if c not in sites.columns]
     if missing:
         msg = f"turnaround: site table lacks columns {missing}; it needs {need}"
         raise ValidationError(msg)
+    given = {str(k): v for k, v in (visit_days or {}).items()}
     rows = []
     for rec in sites[need].itertuples(index=False):
         c = slots_per_day(
@@ -248,6 +298,12 @@ def turnaround(
             working_days_per_year=settings.working_days_per_year,
             mobile_weeks_per_year=settings.mobile_weeks_per_year,
         )
+        mobile_only = float(rec.static_scanners) <= 0 and float(rec.mobile_days_per_week) > 0
+        if mobile_only and settings.mobile_model == "visit_days":
+            rows.append(
+                _visit_row(rec, c, scans_per_mobile_day, settings, given.get(str(rec.site_id)))
+            )
+            continue
         lam = float(rec.assigned_scans_per_year) / settings.working_days_per_year
         row: dict[str, object] = {
             "site_id": rec.site_id,
@@ -267,6 +323,15 @@ def turnaround(
             row["mean_wait_days"] = 0.0
         for days in settings.targets_days:
             row[f"within_{days:g}_days"] = share_within(c, lam, days - settings.fixed_days)
+        stable = lam <= 0 or lam < c
+        row |= {
+            "turnaround_model": "erlang_c",
+            "visit_days": "",
+            "queue_stable": stable,
+            "turnaround_note": ""
+            if stable
+            else f"unstable: {lam:.1f} patients a day for {c} daily slots (share 0)",
+        }
         rows.append(row)
     out = pd.DataFrame(rows)
     if out.empty:
@@ -278,9 +343,60 @@ def turnaround(
             "p_wait",
             "mean_wait_days",
             *[f"within_{d:g}_days" for d in settings.targets_days],
+            "turnaround_model",
+            "visit_days",
+            "queue_stable",
+            "turnaround_note",
         ]
         out = pd.DataFrame(columns=cols)
     return out
+
+
+def _visit_row(
+    rec: Any,
+    slots: int,
+    scans_per_mobile_day: float,
+    settings: QueueSettings,
+    days: Sequence[int | str] | None,
+) -> dict[str, object]:
+    """One mobile-only site of :func:`turnaround` as the queue of its visit days."""
+    m = float(rec.mobile_days_per_week)
+    n_days = math.ceil(m - 1e-9)
+    if days is None:
+        chosen = spread_visit_days(n_days)
+    else:
+        chosen = parse_visit_days(days, site=rec.site_id)
+        if len(chosen) != n_days:
+            msg = (
+                f"site {rec.site_id!r}: {len(chosen)} visit day(s) {list(days)} given for "
+                f"{m:g} mobile day(s) a week; give {n_days}"
+            )
+            raise ValidationError(msg)
+    per_visit = math.floor(scans_per_mobile_day * m / n_days + 1e-9)
+    weeks = (
+        settings.working_days_per_year / 5.0
+        if settings.mobile_weeks_per_year is None
+        else settings.mobile_weeks_per_year
+    )
+    lam = float(rec.assigned_scans_per_year) / (weeks * len(WEEKDAYS))
+    q = visit_queue(chosen, slots_per_visit=per_visit, arrivals_per_day=lam)
+    row: dict[str, object] = {
+        "site_id": rec.site_id,
+        "slots_per_day": slots,
+        "arrivals_per_day": lam,
+        "slot_utilisation": q.load,
+        "p_wait": q.p_wait,
+        "mean_wait_days": q.mean_wait_days,
+    }
+    for target in settings.targets_days:
+        row[f"within_{target:g}_days"] = q.share_within(target - settings.fixed_days)
+    row |= {
+        "turnaround_model": "visit_days",
+        "visit_days": " ".join(WEEKDAYS[d] for d in chosen),
+        "queue_stable": q.stable,
+        "turnaround_note": q.note,
+    }
+    return row
 
 
 def network_share_within(turn: pd.DataFrame, weights: pd.Series, column: str) -> float:

@@ -620,6 +620,32 @@ def load_msoa_age_bands() -> pd.DataFrame:
     return df
 
 
+def load_msoa_imd() -> pd.DataFrame:
+    """Load the Index of Multiple Deprivation 2019 score of each MSOA (2011), keyed by name.
+
+    The mirror carries IMD 2019 at MSOA level only (the ``IMD2019Score`` column of the MSOA
+    age-band table, a mean of its LSOAs' scores); no LSOA-level rank or decile. A higher
+    score is more deprived.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``msoa_name``, ``imd_2019_score``, ``country`` (``"E"`` or ``"W"``).
+
+    Raises
+    ------
+    ValidationError
+        If the column is missing, a name repeats or a score is negative or missing.
+    """
+    df, name = _read_csv("ons-msoa-age-bands")
+    cols = {"MSOA": "msoa_name", "IMD2019Score": "imd_2019_score", "country": "country"}
+    check_columns(df, list(cols), source=name)
+    df = df[list(cols)].rename(columns=cols)
+    check_unique(df, "msoa_name", source=name)
+    check_positive(df, "imd_2019_score", source=name, id_column="msoa_name", allow_zero=True)
+    return df.reset_index(drop=True)
+
+
 _OSM_BUILTINS = {"rutland": "osm-rutland", "leeds": "osm-leeds"}
 
 

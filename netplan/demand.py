@@ -161,6 +161,86 @@ def _load_zones_cached(lots_key: str, _cache: str) -> gpd.GeoDataFrame:
     return zones
 
 
+#: Number of deprivation groups of :func:`imd_quintiles`.
+IMD_GROUPS = 5
+
+
+def imd_quintiles(
+    zones: pd.DataFrame,
+    *,
+    imd: pd.DataFrame | None = None,
+    reference: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Return each zone's national IMD 2019 quintile, 1 = most deprived, 5 = least.
+
+    Each LSOA zone takes its MSOA's IMD 2019 score (the mirror has no LSOA-level ranks).
+    Quintiles are **population-weighted** over the reference zones (all of England by
+    default, so a study area keeps national quintiles): zones sorted from the highest score
+    down, quintile ``q`` holds the zones whose cumulative population share, at the middle of
+    their score, falls in ``((q-1)/5, q/5]``. Each quintile then holds about a fifth of
+    England's people (the official IMD quintiles count LSOAs instead, a fifth of areas
+    each); zones of one MSOA share a score and so a quintile, hence "about".
+
+    Parameters
+    ----------
+    zones
+        Needs ``msoa_name`` (or ``name``, an LSOA name such as ``"Adur 001A"``).
+    imd
+        MSOA scores ``msoa_name, imd_2019_score`` (default :func:`netplan.data.load_msoa_imd`).
+    reference
+        Zones that define the cut points, with ``population`` and ``msoa_name`` or ``name``
+        (default :func:`load_zones`, England's 32,844 LSOAs).
+
+    Returns
+    -------
+    pandas.Series
+        ``Int64``, indexed like ``zones``; ``<NA>`` where the MSOA has no score (the Isles
+        of Scilly in the ONS table). ``attrs["thresholds"]`` holds the lowest score of
+        quintiles 1-4.
+
+    Examples
+    --------
+    >>> imd = pd.DataFrame({"msoa_name": list("abcde"), "imd_2019_score": [50, 40, 30, 20, 10]})
+    >>> ref = pd.DataFrame({"msoa_name": list("abcde"), "population": [1, 1, 1, 1, 1]})
+    >>> imd_quintiles(ref, imd=imd, reference=ref).tolist()
+    [1, 2, 3, 4, 5]
+    """
+    imd = data.load_msoa_imd() if imd is None else imd
+    ref = load_zones() if reference is None else reference
+    check_columns(imd, ["msoa_name", "imd_2019_score"], source="imd")
+    check_columns(ref, ["population"], source="reference zones")
+    lookup = pd.Series(imd["imd_2019_score"].astype(float).to_numpy(), index=imd["msoa_name"])
+
+    def scores(df: pd.DataFrame) -> pd.Series:
+        msoa = df["msoa_name"] if "msoa_name" in df else msoa_name_of(df["name"])
+        return msoa.map(lookup).astype(float)
+
+    # population per distinct score, most deprived first; midpoint cumulative share
+    by_score = (
+        pd.DataFrame({"score": scores(ref), "pop": ref["population"].astype(float)})
+        .dropna()
+        .groupby("score")["pop"]
+        .sum()
+        .sort_index(ascending=False)
+    )
+    total = float(by_score.sum())
+    if total <= 0:
+        msg = "imd_quintiles: the reference zones have no population with an IMD score"
+        raise ValidationError(msg)
+    mid = (by_score.cumsum() - by_score / 2) / total
+    group = np.minimum(np.floor(mid.to_numpy() * IMD_GROUPS).astype(int) + 1, IMD_GROUPS)
+    levels = by_score.index.to_numpy()
+    thresholds = [
+        float(levels[group <= q].min()) if (group <= q).any() else np.inf
+        for q in range(1, IMD_GROUPS)
+    ]
+    s = scores(zones)
+    q = 1 + sum((s < t).astype(int) for t in thresholds)
+    out = pd.Series(q, index=zones.index).astype("Int64").where(s.notna(), pd.NA)
+    out.attrs["thresholds"] = thresholds
+    return out
+
+
 def zones_from_points(df: pd.DataFrame, *, source: str = "zones") -> gpd.GeoDataFrame:
     """Validate a user table of demand points and return it as a GeoDataFrame.
 

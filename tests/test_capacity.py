@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pandas as pd
@@ -90,8 +91,9 @@ def test_turnaround_per_site_hand_computed() -> None:
             "assigned_scans_per_year": [4000.0, 5200.0, 500.0, 0.0],
         }
     )
+    # the daily-queue model of mobile sites (before visit days), kept as an option
     settings = capacity.QueueSettings(
-        working_days_per_year=250, fixed_days=4, targets_days=(5.0, 7.0)
+        working_days_per_year=250, fixed_days=4, targets_days=(5.0, 7.0), mobile_model="daily_queue"
     )
     out = capacity.turnaround(
         sites, scans_per_static_day=20, scans_per_mobile_day=10, settings=settings
@@ -106,6 +108,9 @@ def test_turnaround_per_site_hand_computed() -> None:
     assert out.loc["a", "within_7_days"] == pytest.approx(1 - c_a * math.exp(-12.0))
     # site b is overloaded (20.8 arrivals/day for 20 slots): nobody is sure of a slot
     assert out.loc["b", "within_5_days"] == 0.0
+    assert not out.loc["b", "queue_stable"]
+    assert out.loc["b", "turnaround_note"].startswith("unstable")
+    assert out.loc["a", "queue_stable"]
     assert math.isinf(out.loc["b", "mean_wait_days"])
     # site c: mobile only, 2 days x 10 scans x 50 weeks / 250 = 4 slots, lambda 2/day
     c_c = _erlang_c_direct(4, 2.0)
@@ -113,6 +118,128 @@ def test_turnaround_per_site_hand_computed() -> None:
     assert out.loc["c", "within_5_days"] == pytest.approx(1 - c_c * math.exp(-2.0))
     # site d: no demand -> everyone (nobody) on time
     assert out.loc["d", "within_5_days"] == 1.0
+
+
+def _mobile(days_per_week: float, scans: float, site: str = "m") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "site_id": [site],
+            "static_scanners": [0],
+            "mobile_days_per_week": [days_per_week],
+            "assigned_scans_per_year": [scans],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [(1, (0,)), (2, (0, 3)), (3, (0, 2, 3)), (4, (0, 1, 3, 4)), (5, (0, 1, 2, 3, 4))],
+)
+def test_visit_days_spread_over_the_week(days: int, expected: tuple[int, ...]) -> None:
+    assert capacity.spread_visit_days(days) == expected
+
+
+def test_one_visit_day_light_load_is_the_distance_to_the_visit() -> None:
+    # Monday visits, next to no demand: ready Mon/Tue/Wed/Thu/Fri waits 0/4/3/2/1 days
+    q = capacity.visit_queue([0], slots_per_visit=10, arrivals_per_day=1e-6)
+    assert [q.share_within(w) for w in range(6)] == pytest.approx(
+        [1 / 5, 2 / 5, 3 / 5, 4 / 5, 1.0, 1.0], abs=1e-5
+    )
+    assert q.mean_wait_days == pytest.approx((0 + 4 + 3 + 2 + 1) / 5, abs=1e-5)
+    assert q.stable
+    # in turnaround: 2 + 2 fixed days leave 1 day of wait for 5 days, 3 for 7
+    out = capacity.turnaround(
+        _mobile(1, 1.0), scans_per_static_day=20, scans_per_mobile_day=10
+    ).iloc[0]
+    assert out["turnaround_model"] == "visit_days"
+    assert out["visit_days"] == "Mon"
+    assert out["within_5_days"] == pytest.approx(2 / 5, abs=1e-5)
+    assert out["within_7_days"] == pytest.approx(4 / 5, abs=1e-5)
+
+
+def test_given_visit_days_are_used() -> None:
+    # Tue + Fri, light load: ready Mon 1, Tue 0, Wed 2, Thu 1, Fri 0 days
+    out = capacity.turnaround(
+        _mobile(2, 1.0),
+        scans_per_static_day=20,
+        scans_per_mobile_day=10,
+        visit_days={"m": ["Tue", "fri"]},
+    ).iloc[0]
+    assert out["visit_days"] == "Tue Fri"
+    assert out["within_5_days"] == pytest.approx(4 / 5, abs=1e-5)  # wait <= 1
+    assert out["mean_wait_days"] == pytest.approx(4 / 5, abs=1e-5)
+    with pytest.raises(capacity.ValidationError, match="give 2"):
+        capacity.turnaround(
+            _mobile(2, 1.0),
+            scans_per_static_day=20,
+            scans_per_mobile_day=10,
+            visit_days={"m": ["Tue"]},
+        )
+    with pytest.raises(capacity.ValidationError, match="unknown visit day"):
+        capacity.turnaround(
+            _mobile(2, 1.0),
+            scans_per_static_day=20,
+            scans_per_mobile_day=10,
+            visit_days={"m": ["Tue", "Sat"]},
+        )
+
+
+def test_a_loaded_visit_queue_waits_longer_than_the_cadence() -> None:
+    # one slot a week (Mon) at 75 % load: patients queue behind others, so fewer are seen
+    # within a day than under light load; the wait law is a distribution function
+    light = capacity.visit_queue([0], slots_per_visit=1, arrivals_per_day=1e-6)
+    busy = capacity.visit_queue([0], slots_per_visit=1, arrivals_per_day=0.15)
+    assert busy.load == pytest.approx(0.75)
+    assert busy.share_within(1) < light.share_within(1)
+    assert busy.cdf[-1] == pytest.approx(1.0, abs=1e-9)
+    assert (busy.cdf[1:] >= busy.cdf[:-1] - 1e-12).all()
+
+
+@pytest.mark.parametrize("load", [0.3, 0.6, 0.85, 0.95])
+def test_more_visit_days_never_give_a_worse_share(load: float) -> None:
+    scans = load * 10 * 50  # one visit day's yearly capacity at this load
+    shares = []
+    for days in (1, 2, 3, 4, 5):
+        out = capacity.turnaround(
+            _mobile(days, scans),  # the same demand, more visits
+            scans_per_static_day=20,
+            scans_per_mobile_day=10,
+            settings=capacity.QueueSettings(working_days_per_year=250, mobile_weeks_per_year=50),
+        ).iloc[0]
+        shares.append((out["within_5_days"], out["within_7_days"]))
+    for (a5, a7), (b5, b7) in itertools.pairwise(shares):
+        assert b5 >= a5 - 1e-9
+        assert b7 >= a7 - 1e-9
+
+
+def test_unstable_visit_queue_is_flagged_not_zero() -> None:
+    def two_days(scans: float) -> pd.Series:
+        return capacity.turnaround(
+            _mobile(2, scans),
+            scans_per_static_day=20,
+            scans_per_mobile_day=10,
+            settings=capacity.QueueSettings(working_days_per_year=250, mobile_weeks_per_year=50),
+        ).iloc[0]
+
+    # 2 days x 10 scans x 50 weeks = 1,000 slots a year for 1,000 scans: load 1
+    out = two_days(1000.0)
+    assert out["slot_utilisation"] == pytest.approx(1.0)
+    assert not out["queue_stable"]
+    assert math.isnan(out["within_5_days"])
+    assert math.isnan(out["within_7_days"])
+    assert math.isinf(out["mean_wait_days"])
+    assert "unstable" in out["turnaround_note"]
+    # just under the capacity it is modelled, and poor
+    near = two_days(900.0)
+    assert near["queue_stable"]
+    assert 0.0 < near["within_5_days"] < near["within_7_days"] < 1.0
+
+
+def test_visit_queue_is_deterministic() -> None:
+    a = capacity.visit_queue([0, 3], slots_per_visit=10, arrivals_per_day=3.0)
+    b = capacity.visit_queue([0, 3], slots_per_visit=10, arrivals_per_day=3.0)
+    assert a.cdf.tolist() == b.cdf.tolist()
+    assert a.mean_wait_days == b.mean_wait_days
 
 
 def test_turnaround_names_missing_columns() -> None:

@@ -499,26 +499,38 @@ def test_cost_falls_back_to_the_penalty_when_coverage_is_impossible() -> None:
 
 
 # ------------------------------------------------------------------ when it applies
-def test_cyclotron_capacity_turns_decomposition_off() -> None:
-    # The union instance (optimum 860) with every site 30 min from one cyclotron. Without
-    # capacity the tracer only filters sites: still decomposed. With capacity (1000 doses a
-    # day, far from binding: 221 scans over 100 working days is ~2.2 doses x decay factor)
-    # the tracer flows depend on the assignment, so the monolithic MIP runs even with
-    # decompose=True; same optimum.
-    cyc = pd.DataFrame({"site_id": list("abce"), "cyclotron_id": "C", "minutes": 30.0})
-    no_cap = union_instance(cyclotron_minutes=cyc)
+def test_cyclotron_capacity_is_decomposed_and_decay_weighted() -> None:
+    # The union instance (optimum 860: b = 2, e = 2 scanners) with one cyclotron C. A site
+    # orders the doses of its planned throughput: a scanner is 100 scans / 100 working days
+    # = 1 dose a day, which costs 2**(tau / 109.7) dose-equivalents at dispatch after tau
+    # delivery minutes. a, c, e are 30 min from C (x1.209), b is 220 min (x4.009).
+    cyc = pd.DataFrame(
+        {"site_id": list("abce"), "cyclotron_id": "C", "minutes": [30.0, 220.0, 30.0, 30.0]}
+    )
+    kw = {"cyclotron_minutes": cyc, "tracer_primary_minutes": 240.0}
+    no_cap = union_instance(**kw)
     assert no_cap.cyc_pairs is None
-    r = no_cap.solve(**SOLVE, decompose=True)
+    assert no_cap.solve(**SOLVE, decompose=True).cost_gbp_per_year == pytest.approx(860.0)
+    # far from binding (b = 2, e = 2 need 2 x 4.009 + 2 x 1.209 = 10.4): same optimum, and
+    # the tracer rows sit in the master, so it is still decomposed
+    loose = union_instance(**kw, cyclotron_doses_per_day=1000.0)
+    assert loose.cyc_pairs is not None
+    assert loose._decomposable(True)
+    r = loose.solve(**SOLVE, decompose=True)
     assert decomposed(r)
+    assert r.status == Status.OPTIMAL
     assert r.cost_gbp_per_year == pytest.approx(860.0)
-    capped = union_instance(cyclotron_minutes=cyc, cyclotron_doses_per_day=1000.0)
-    assert capped.cyc_pairs is not None
-    assert not capped._decomposable(True)
-    for decompose in (None, True):
-        r = capped.solve(**SOLVE, decompose=decompose)
-        assert not decomposed(r)
+    # 6 dose-equivalents a day: b = 2 (10.4) and b = a = 1 (2.42 + 1.21 + 4.01 = 7.64) no
+    # longer fit; a = c = 1 (4 x 1.209 = 4.84) does and costs 30 more: 890, whichever way
+    # it is solved. Counted in doses delivered (4 a day) both plans would have fitted.
+    tight = union_instance(**kw, cyclotron_doses_per_day=6.0)
+    for decompose in (True, False):
+        r = tight.solve(**SOLVE, decompose=decompose)
+        assert decomposed(r) is decompose
         assert r.status == Status.OPTIMAL
-        assert r.cost_gbp_per_year == pytest.approx(860.0)
+        assert r.cost_gbp_per_year == pytest.approx(890.0)
+        s = r.sites.set_index("site_id")["static_scanners"]
+        assert s.to_dict() == {"a": 1, "b": 0, "c": 1, "e": 2}
         assert r.sites["tracer_source"].dropna().unique().tolist() == ["C"]
 
 

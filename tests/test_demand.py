@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -72,6 +73,46 @@ def test_msoa_names_match_age_bands(zones):
 
 
 # ----------------------------------------------------------------------------- defaults
+def test_imd_quintiles_hold_a_fifth_of_england_each(zones):
+    q = demand.imd_quintiles(zones)
+    assert q.dtype == "Int64"
+    # only the Isles of Scilly (no MSOA in the ONS table) have no score
+    assert zones.loc[q.isna(), "name"].str.startswith("Isles of Scilly").all()
+    assert int(zones.loc[q.isna(), "population"].sum()) < 5_000
+    share = zones.groupby(q)["population"].sum() / zones["population"].sum()
+    assert share.index.tolist() == [1, 2, 3, 4, 5]
+    assert share.to_numpy() == pytest.approx([0.2] * 5, abs=0.002)
+    # quintile 1 is the most deprived: the scores fall from quintile 1 to 5
+    imd = data.load_msoa_imd().set_index("msoa_name")["imd_2019_score"]
+    mean_score = zones["msoa_name"].map(imd).groupby(q).mean()
+    assert mean_score.is_monotonic_decreasing
+    # the zones of one MSOA share a quintile
+    assert (zones.assign(q=q).groupby("msoa_name")["q"].nunique(dropna=False) == 1).all()
+
+
+def test_imd_quintiles_are_national_for_a_study_area(zones):
+    rutland = zones[zones["name"].str.startswith("Rutland")]
+    local = demand.imd_quintiles(rutland)
+    national = demand.imd_quintiles(zones).loc[rutland.index]
+    assert local.tolist() == national.tolist()
+    # Rutland is among the least deprived places in England
+    assert local.astype(float).mean() > 3.5
+
+
+def test_imd_quintiles_hand_solved():
+    imd = pd.DataFrame(
+        {"msoa_name": ["A 001", "A 002", "A 003"], "imd_2019_score": [40.0, 20.0, 10.0]}
+    )
+    # populations 50 / 30 / 20 %: midpoints 0.25, 0.65, 0.9 -> quintiles 2, 4, 5
+    ref = pd.DataFrame(
+        {"name": ["A 001A", "A 002A", "A 003A", "B 001A"], "population": [50, 30, 20, 7]}
+    )
+    q = demand.imd_quintiles(ref, imd=imd, reference=ref)
+    assert q.iloc[:3].tolist() == [2, 4, 5]
+    assert q.isna().iloc[3]  # MSOA B 001 has no score
+    assert q.attrs["thresholds"][:2] == [np.inf, 40.0]
+
+
 def test_defaults_every_entry_sourced():
     table = defaults.describe()
     assert set(table["section"]) == set(defaults.SECTIONS)

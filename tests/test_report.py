@@ -39,6 +39,7 @@ def test_folder_has_every_output(written: dict[str, Path]) -> None:
         "zones.csv",
         "coverage.csv",
         "cyclotrons.csv",
+        "uncovered.csv",
         "results.xlsx",
         "results.gpkg",
         "scenario.resolved.yaml",

@@ -222,6 +222,31 @@ def test_small_run_figures_are_consistent(small_result) -> None:
     assert summary.index.tolist() == ["rutland_small"]
 
 
+def test_coverage_by_imd_quintile_adds_up_to_england(small_result) -> None:
+    r = small_result
+    zones, cov = r.zones, r.coverage
+    assert zones["imd_quintile"].notna().all()
+    imd = cov[cov["level"] == "imd_quintile"]
+    england = cov.set_index("level").loc["all"]
+    assert len(imd) == zones["imd_quintile"].nunique() >= 1
+    assert imd["population"].sum() == england["population"] == r.totals["population"]
+    assert imd["scans_per_year"].sum() == pytest.approx(england["scans_per_year"], abs=0.01)
+    # demand served within the standard: the assigned scans of the open sites
+    assert imd["served_scans_per_year"].sum() == pytest.approx(
+        r.totals["assigned_scans_per_year"], abs=0.1
+    )
+    assert england["share_served_within_standard"] == pytest.approx(
+        r.totals["assigned_scans_per_year"] / r.totals["demand_scans_per_year"], abs=1e-4
+    )
+    # the England mean drive time is the quintiles' population-weighted mean
+    has = zones["minutes"].notna()
+    w = zones[has].groupby("imd_quintile")["population"].sum()
+    means = imd.assign(q=imd["name"].str[1].astype(int)).set_index("q")["mean_assigned_minutes"]
+    assert float((w * means).sum() / w.sum()) == pytest.approx(
+        england["mean_assigned_minutes"], abs=1e-2
+    )
+
+
 def test_placement_model_is_the_one_run_solves(small_result) -> None:
     s = Scenario.from_yaml(SMALL)
     model = s.placement_model()

@@ -179,8 +179,8 @@ class SiteDecomposition:
         # "cover_then_cost" weighs coverage by demand and leaves them free
         self.cover_all = model.objective == "cost"
         must = model.group_coverable & ((model.gd > 0) | self.cover_all)
-        self.upper[cuts.u0 :] = np.where(must, 0.0, 1.0)
-        self.lower[cuts.u0 :] = 0.0
+        self.upper[cuts.u0 : cuts.uend] = np.where(must, 0.0, 1.0)
+        self.lower[cuts.u0 : cuts.uend] = 0.0
         self._base_rows()
         self.rows: list[tuple[np.ndarray, np.ndarray, float]] = []
         self._seen: set[bytes] = set()

@@ -255,11 +255,17 @@ class PlacementFormulation(PlacementInputs):
         if nq:
             cp = self.cyc_pairs
             qs = cp["pos"].to_numpy()
-            # sum_c q_jc - sum_g d_g x_gj / W = 0 for each site with flows
+            # sum_c q_jc - (rho Ks s_j + rho Km m_j) / W = 0 for each site: a site orders
+            # the doses of its planned throughput (its scanners and visit days at the
+            # target utilisation), whatever share of it the zones use. The rows then
+            # involve only site and flow columns, so the site decomposition keeps them in
+            # its master and stays exact; the delivered doses of the plan's assignment
+            # (reported) are never above this.
+            W = self.working_days_per_year
             rows.add(
-                np.concatenate([self.gp_site, qs]),
-                np.concatenate([xc, q0 + np.arange(nq)]),
-                np.concatenate([-self.gd[self.gp_group] / self.working_days_per_year, np.ones(nq)]),
+                np.concatenate([sites, sites, qs]),
+                np.concatenate([off["s"] + sites, off["m"] + sites, q0 + np.arange(nq)]),
+                np.concatenate([np.full(n, -ks / W), np.full(n, -km / W), np.ones(nq)]),
                 0.0,
                 0.0,
                 n,

@@ -92,8 +92,10 @@ class PlacementInputs:
         strong_linking: bool = False,
         covering_cuts: bool = False,
         region_cuts: bool = True,
+        travel_cost_tolerance: float | None = None,
     ) -> None:
         start = time.perf_counter()
+        self.travel_cost_tolerance = _tolerance(travel_cost_tolerance, objective)
         if objective not in OBJECTIVES:
             msg = f"unknown objective {objective!r}; choose one of {list(OBJECTIVES)}"
             raise ValidationError(msg)
@@ -472,3 +474,23 @@ class PlacementInputs:
             1.0,
         )
         return 1.5 * dearest
+
+
+def _tolerance(value: Any, objective: str) -> float | None:
+    """The travel stage's cost tolerance, checked (None: no travel stage)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        msg = f"travel_cost_tolerance must be a number such as 0.02 (2 %), got {value!r}"
+        raise ValidationError(msg)
+    value = float(value)
+    if not (0.0 <= value <= 1.0):
+        msg = f"travel_cost_tolerance must be between 0 and 1 (a share of the cost), got {value:g}"
+        raise ValidationError(msg)
+    if objective not in ("cost", "cover_then_cost"):
+        msg = (
+            f"travel_cost_tolerance applies to the 'cost' and 'cover_then_cost' objectives, "
+            f"not {objective!r} (drive_time already minimises the drive minutes)"
+        )
+        raise ValidationError(msg)
+    return value

@@ -69,9 +69,12 @@ class CapacityCuts:
             shape=(G, n),
         )
         self.size = np.diff(self.B.indptr)
-        # master columns: the five site blocks, then one uncovered share per group
-        self.cols = np.r_[np.arange(5 * n), model._u0 + np.arange(G)]
+        # master columns: the five site blocks, one uncovered share per group, then the
+        # tracer flows (their rows involve only site and flow columns)
+        nq = len(model.matrix.cost) - model._q0
+        self.cols = np.r_[np.arange(5 * n), model._u0 + np.arange(G), model._q0 + np.arange(nq)]
         self.u0 = 5 * n
+        self.uend = 5 * n + G  # end of the uncovered shares (then the flows)
         mat = model.matrix
         other = np.ones(mat.A.shape[1], bool)
         other[self.cols] = False
@@ -214,7 +217,7 @@ def master_sites(
     lower = model.matrix.lower[cuts.cols].copy()
     upper = model.matrix.upper[cuts.cols].copy()
     if hard:
-        upper[cuts.u0 :] = np.where(model.group_coverable, 0.0, 1.0)
+        upper[cuts.u0 : cuts.uend] = np.where(model.group_coverable, 0.0, 1.0)
     left = time_limit_s - (time.perf_counter() - t0)
     if left < 1.0:
         return None

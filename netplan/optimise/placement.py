@@ -56,6 +56,7 @@ from ._monolithic import MonolithicMIP
 from ._result_builder import THRESHOLDS_MINUTES as THRESHOLDS_MINUTES
 from ._result_builder import build_result
 from ._starts import greedy_start, rounding_start
+from ._travel import with_travel
 from .result import PlacementResult
 
 logger = logging.getLogger(__name__)
@@ -107,14 +108,17 @@ class PlacementModel(PlacementFormulation):
         \textstyle\sum_j (k\, s_j + k^t_j t_j) \le B                      &\text{(budget)}\\
         \textstyle\sum_{j \in \text{lot } \ell} y_j \ge n_\ell,\quad \sum_j y_j = p
                                                                           &\text{(rules)}\\
-        \textstyle\sum_{c} q_{jc} = \sum_i d_i x_{ij} / W,\quad
+        \textstyle\sum_{c} q_{jc} = \rho\,(K^s s_j + K^m m_j) / W,\quad
         \sum_j f(\tau_{jc})\, q_{jc} \le Q_c                              &\text{(tracer)}
 
     with :math:`U` mobile units of :math:`D` days/week visiting at most :math:`L` sites
     each, capital :math:`k` per scanner and :math:`k^t_j` per new static site, budget
     :math:`B`, per-lot minimum :math:`n_\ell`, :math:`W` working days/yr, decay factor
     :math:`f(\tau) = 2^{\tau / T_{1/2}}` over the delivery time :math:`\tau_{jc}` and daily
-    capacity :math:`Q_c` (doses). Sites without a cyclotron within the primary delivery
+    capacity :math:`Q_c` (dose-equivalents at dispatch). A site orders the doses of its
+    planned throughput (its scanners and visit days at the target utilisation), so the
+    tracer rows involve only site decisions and the site decomposition covers them. Sites
+    without a cyclotron within the primary delivery
     limit (and, when asked, a second one within the back-up limit) have :math:`y_j = 0`;
     forbidden sites too; locked sites have :math:`y_j = 1` (and :math:`s_j \ge 1` when
     locked static). Links :math:`x_{ij} \le y_j` are implied by the capacity rows when
@@ -217,6 +221,14 @@ class PlacementModel(PlacementFormulation):
         Add :math:`\sum_{j \in N_i} y_j + u_i \ge 1` per zone or group with demand: valid
         for the integer model and lifts the LP bound towards the set-covering one; off by
         default: on the England benchmark it did not shorten the solve.
+    travel_cost_tolerance
+        For ``"cost"`` and ``"cover_then_cost"``: after the cost stage, look for the plan
+        with the least patient travel (demand-weighted drive minutes) among those that
+        serve the same zones and cost at most ``(1 + travel_cost_tolerance)`` times the
+        cost plan, by the deterministic local search of :mod:`netplan.optimise._travel`
+        (moves of one scanner or mobile day at a time, each plan's assignment one LP).
+        ``0`` breaks ties among equal-cost plans by travel; None (default) skips the
+        stage. The result's ``travel`` holds the stage's figures and its path.
     region_cuts
         Add the capacity ("Hall") inequalities of the assignment for regions
         :math:`R = N_g`: :math:`\sum_{j \in R} \rho (K^s s_j + K^m m_j) + \sum_{h : N_h
@@ -333,7 +345,7 @@ class PlacementModel(PlacementFormulation):
             counts in the runtime of the stage it serves. England default at 60 s: £64.1M,
             gap 3.3 % with the start; £66.1-66.3M, gap 6.2-6.4 % without.
         reassign
-            For ``"cost"`` and ``"cover_then_cost"`` without cyclotron capacity, whose cost
+            For ``"cost"`` and ``"cover_then_cost"``, whose cost
             does not depend on which open site serves a zone: after the solve, send every
             zone to the nearest open site with room (one LP minimising scan-minutes over
             the zones, :func:`netplan.optimise._assign.assign`). Cost, capacity and
@@ -342,7 +354,7 @@ class PlacementModel(PlacementFormulation):
         decompose
             HiGHS only (default None: on where it applies). Solve ``"cost"`` with hard
             coverage and ``"cover_then_cost"`` (when every coverable zone can be served)
-            without cyclotron capacity by the exact site decomposition of
+            by the exact site decomposition of
             :mod:`netplan.optimise._decompose`: a site-level master with capacity rows
             for site sets, checked by maximum flow, re-solved until its bound meets the
             best plan. Same optimum, proven far faster at scale (England default: proven
@@ -406,9 +418,12 @@ class PlacementModel(PlacementFormulation):
         if raw.share is not None:
             if not reassign:
                 logger.info("decomposition: zones always go to the nearest site with room")
-        elif reassign and self.objective in _COST_TYPES and self.cyc_pairs is None:
+        elif reassign and self.objective in _COST_TYPES:
             raw = reassign_zones(self, raw)
-        return build_result(self, raw)
+        if self.travel_cost_tolerance is None:
+            return build_result(self, raw)
+        raw, travel = with_travel(self, raw)
+        return dataclasses.replace(build_result(self, raw), travel=travel)
 
     def _strategies(
         self, name: str, hard: bool, warm_start: bool | None, decompose: bool | None
@@ -423,8 +438,6 @@ class PlacementModel(PlacementFormulation):
 
     def _decomposable(self, hard: bool) -> bool:
         """Whether the exact site decomposition applies (see ``solve(decompose=)``)."""
-        if self.cyc_pairs is not None:
-            return False
         return (self.objective == "cost" and hard) or self.objective == "cover_then_cost"
 
     def __repr__(self) -> str:

@@ -145,6 +145,7 @@ class PlacementResult:
     n_groups: int
     messages: tuple[str, ...] = field(repr=False)
     stages: tuple[dict[str, Any], ...] = field(repr=False)
+    travel: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def is_optimal(self) -> bool:

@@ -9,8 +9,11 @@ Output folder of one scenario (:func:`write_result`)::
     candidates.csv         every hospital of the NHS.uk list in England (and user site): its
                            eligibility status, the reason, and whether the plan opened it
     zones.csv              one row per zone
-    coverage.csv           population within 30/45/60/90 min: England, per lot, per ICB
+    coverage.csv           population within 30/45/60/90 min and demand served: England,
+                           per lot, per ICB, per IMD 2019 quintile
     cyclotrons.csv         tracer supply per cyclotron
+    uncovered.csv          clusters of zones not served within the standard: nearest
+                           candidates, the rule excluding each, the smallest fix and its cost
     results.xlsx           the same tables as sheets
     results.gpkg           layers sites, zones, cyclotrons, isochrones
     scenario.resolved.yaml the resolved scenario + provenance (data sha256s, network key,

@@ -21,6 +21,7 @@ class ScenarioResult(Protocol):
     zones: Any
     cyclotrons: pd.DataFrame
     coverage: pd.DataFrame
+    uncovered: pd.DataFrame
     totals: dict[str, Any]
     isochrones: Any
     cyclotron_points: Any

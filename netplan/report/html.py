@@ -217,6 +217,7 @@ SITE_COLUMNS = {
     "decision": ("Decision", ""),
     "static_scanners": ("Static", "int"),
     "mobile_days_per_week": ("Mobile d/wk", "1"),
+    "visit_days": ("Visit days", ""),
     "capacity_scans_per_year": ("Capacity /yr", "int"),
     "assigned_scans_per_year": ("Assigned /yr", "int"),
     "utilisation": ("Utilisation", "pct"),
@@ -245,6 +246,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
     }
     lots = cov[cov["level"].isin(["all", "lot"])][cov_cols]
     icbs = cov[cov["level"] == "icb"][cov_cols]
+    equity_table = _equity_table(cov)
 
     sites = result.sites[result.sites["open"]].copy()
     turn_cols = [c for c in sites.columns if c.startswith("within_") and c.endswith("_days")]
@@ -275,6 +277,19 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
                 f"within {days:g} working days{verdict}</li>"
             )
     slow = sites[sites[turn_cols[0]] < 0.75] if turn_cols else sites.iloc[:0]
+    unstable = (
+        sites[~sites["queue_stable"].astype(bool)] if "queue_stable" in sites else sites.iloc[:0]
+    )
+    if len(unstable):
+        items = "; ".join(
+            f"{r.site_id} ({r.turnaround_note})"
+            for r in unstable[["site_id", "turnaround_note"]].itertuples()
+        )
+        parts.append(
+            f"<li class='warn'>{len(unstable)} site(s) have more patients than scan slots, so "
+            f"their queue grows without bound and no share is modelled: {escape(items)}. The "
+            f"network figures above leave them out.</li>"
+        )
     turnaround_text = Markup(
         "<ul>"
         + "".join(parts)
@@ -384,6 +399,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         )
         uncovered_table = ""
 
+    what_it_takes = _what_it_takes(result)
     gap = result.provenance.get("mip_gap")
     charts = _charts(result)
     ctx = {
@@ -404,6 +420,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "coverage_lots": Markup(html_table(lots, cov_fmt, labels=cov_labels)),
         "coverage_icbs": Markup(html_table(icbs, cov_fmt, labels=cov_labels)),
         "n_icbs": len(icbs),
+        "equity_table": Markup(equity_table),
         "charts": charts,
         "n_open": int(t.get("sites_open", 0)),
         "n_candidates": len(result.sites),
@@ -421,6 +438,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "backup_minutes": f"{s.cyclotrons.backup_minutes:g}",
         "tracer_table": Markup(tracer_table),
         "uncovered_text": uncovered_text,
+        "what_it_takes": Markup(what_it_takes),
         "uncovered_table": Markup(uncovered_table),
         "n_zones": f"{t.get('zones', 0):,}",
         "population": _fmt(t.get("population"), "int"),
@@ -440,6 +458,94 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "generated": generated,
     }
     return _env().get_template("report.html.j2").render(**ctx)
+
+
+def _what_it_takes(result: ScenarioResult) -> str:
+    """The clusters of unserved zones, the rule excluding each nearby candidate and the
+    smallest fix (``result.uncovered``), as HTML ('' when every zone is served)."""
+    table = getattr(result, "uncovered", None)
+    if table is None or not len(table) or "fix" not in table.columns:
+        return ""
+    n = len([c for c in table.columns if c.startswith("site_") and c.endswith("_rule")])
+
+    def nearby(r: pd.Series) -> str:
+        parts = []
+        for k in range(1, n + 1):
+            sid = r.get(f"site_{k}_id")
+            if not isinstance(sid, str) or not sid:
+                continue
+            parts.append(
+                f"{sid} {r.get(f'site_{k}_name', '')} ({_fmt(r.get(f'site_{k}_minutes'), '1')} "
+                f"min): {r.get(f'site_{k}_rule', '')}"
+            )
+        return "; ".join(parts) or "no candidate within the drive times searched"
+
+    shown = pd.DataFrame(
+        {
+            "place": [
+                f"{r['place']} (near {r['site_1_name']})"
+                if isinstance(r.get("site_1_name"), str) and r["site_1_name"]
+                else str(r["place"])
+                for _, r in table.iterrows()
+            ],
+            "icbs": table["icbs"].fillna("").astype(str),
+            "population": table["population"],
+            "unserved": table["unserved_scans_per_year"],
+            "nearby": [nearby(r) for _, r in table.iterrows()],
+            "fix": table["fix"].fillna("").astype(str),
+            "annual": table["fix_annual_cost_gbp"],
+            "capital": table["fix_capital_gbp"],
+            "alternatives": table["alternatives"].fillna("").astype(str),
+        }
+    )
+    intro = (
+        f"<p>{len(table)} cluster(s) of zones, population "
+        f"{int(table['population'].sum()):,}, are not served within the standard. For each, "
+        f"the nearest candidate sites with the rule that keeps them from serving it, and the "
+        f"smallest change that would: opening or extending a site within today's rules first, "
+        f"then a longer tracer delivery at one site, a new cyclotron, and last a wider drive "
+        f"standard. Costs are a year (capital over the annualisation period plus running) "
+        f"and capital; in <code>uncovered.csv</code>.</p>"
+    )
+    return intro + html_table(
+        shown,
+        {"population": "int", "unserved": "int", "annual": "gbp", "capital": "gbp"},
+        labels={
+            "place": "Where",
+            "icbs": "ICB",
+            "population": "Population",
+            "unserved": "Unserved scans/yr",
+            "nearby": "Nearest candidates: why not",
+            "fix": "Smallest change",
+            "annual": "Cost a year",
+            "capital": "Capital",
+            "alternatives": "Other changes",
+        },
+    )
+
+
+#: Columns of the coverage-by-deprivation table: label, format.
+EQUITY_COLUMNS = {
+    "name": ("IMD 2019 quintile", ""),
+    "population": ("Population", "int"),
+    "scans_per_year": ("Demand (scans/yr)", "int"),
+    "share_served_within_standard": ("Demand served within the standard", "pct"),
+    "mean_assigned_minutes": ("Mean drive to assigned site (min)", "1"),
+}
+
+
+def _equity_table(coverage: pd.DataFrame) -> str:
+    """The IMD quintile rows of the coverage table, then England ('' without quintiles)."""
+    rows = coverage[coverage["level"].isin(["imd_quintile", "all"])]
+    cols = [c for c in EQUITY_COLUMNS if c in rows.columns]
+    if "imd_quintile" not in set(rows["level"]) or len(cols) < len(EQUITY_COLUMNS):
+        return ""
+    rows = pd.concat([rows[rows["level"] == "imd_quintile"], rows[rows["level"] == "all"]])
+    return html_table(
+        rows[cols],
+        {c: EQUITY_COLUMNS[c][1] for c in cols},
+        labels={c: EQUITY_COLUMNS[c][0] for c in cols},
+    )
 
 
 def _profile_sensitivity_text(result: ScenarioResult) -> str:

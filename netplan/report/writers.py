@@ -98,7 +98,8 @@ def candidates_table(result: ScenarioResult) -> pd.DataFrame | None:
 
 
 def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
-    """Write summary, sites, candidates, zones, coverage and cyclotron CSVs into ``folder``."""
+    """Write the summary, sites, candidates, zones, coverage, cyclotrons and uncovered CSVs
+    into ``folder``."""
     folder = Path(folder)
     out = {
         "summary": _write_csv(summary_table(result), folder / "summary.csv"),
@@ -106,6 +107,7 @@ def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
         "zones": _write_csv(pd.DataFrame(result.zones), folder / "zones.csv"),
         "coverage": _write_csv(result.coverage, folder / "coverage.csv"),
         "cyclotrons": _write_csv(result.cyclotrons, folder / "cyclotrons.csv"),
+        "uncovered": _write_csv(result.uncovered, folder / "uncovered.csv"),
     }
     candidates = candidates_table(result)
     if candidates is not None:

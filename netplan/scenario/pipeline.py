@@ -27,6 +27,7 @@ from .tables import (
     _cyclotron_table,
     _site_table,
     _totals,
+    _uncovered_table,
     _zone_table,
 )
 
@@ -96,6 +97,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
             zone_table = _zone_table(s, placement, zones, zone_demand, od, site_table)
             cyc_table = _cyclotron_table(s, site_table, cyclos, capacity)
             coverage = _coverage_table(zone_table)
+            uncovered = _uncovered_table(s, zone_table, od, site_table, cyc_od, cyclos, cands)
         # 7. isochrones of the open sites (for the map)
         with _step("isochrones", timings, bar):
             open_sites = cands[cands["id"].isin(site_table.loc[site_table["open"], "site_id"])]
@@ -131,6 +133,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         zones=zone_table,
         cyclotrons=cyc_table,
         coverage=coverage,
+        uncovered=uncovered,
         totals=totals,
         isochrones=iso,
         cyclotron_points=cyclos,
@@ -381,6 +384,10 @@ def _sites_and_cyclotrons(s: Scenario, sites_mod: Any) -> tuple[pd.DataFrame, pd
     # a contract site already has a PET-CT suite: PlacementModel charges it the existing-site
     # installation (costs.existing_site_install_gbp) instead of costs.static_install_gbp
     cands["install_saving"] = cands["is_contract"].astype(bool) & bool(pref.install_saving)
+    # the rule's verdict per site, for netplan.explain (a forbidden hospital may be ineligible)
+    by_id = table.set_index("id")
+    cands["eligible"] = cands["id"].map(by_id["eligible"]).fillna(True).astype(bool)
+    cands["eligibility_reason"] = cands["id"].map(by_id["reason"]).fillna("")
     cands = cands.reset_index(drop=True)
     ids = set(cands["id"].astype(str))
     check_ids(s, "sites.lock_open", rules.lock_open, ids, what="candidate sites")

@@ -32,7 +32,12 @@ class ScenarioResult:
     cyclotrons
         One row per cyclotron: doses per day, delivery minutes, activity, back-up load.
     coverage
-        Population within each threshold, nationally, per lot and per ICB (long form).
+        Population within each threshold, nationally, per lot, per ICB and per IMD 2019
+        quintile (long form), with the demand served within the standard.
+    uncovered
+        One row per cluster of zones not served within the standard: nearest candidates,
+        the rule that excludes each, the smallest fix and its cost
+        (:func:`netplan.explain.explain_uncovered`).
     totals
         Headline figures (dict).
     isochrones
@@ -54,6 +59,7 @@ class ScenarioResult:
         cyclotrons: pd.DataFrame,
         coverage: pd.DataFrame,
         totals: dict[str, Any],
+        uncovered: pd.DataFrame | None = None,
         isochrones: Any = None,
         cyclotron_points: Any = None,
         provenance: dict[str, Any] | None = None,
@@ -64,6 +70,7 @@ class ScenarioResult:
         self.zones = zones
         self.cyclotrons = cyclotrons
         self.coverage = coverage
+        self.uncovered = uncovered if uncovered is not None else pd.DataFrame()
         self.totals = totals
         self.isochrones = isochrones
         self.cyclotron_points = cyclotron_points

@@ -18,6 +18,9 @@ Scenario = Any
 #: Drive-time thresholds (minutes) of the headline population coverage figures.
 COVERAGE_MINUTES = (30, 45, 60, 90)
 
+#: Names of the IMD 2019 quintile rows of the coverage table (1 = most deprived).
+IMD_LABELS = {1: "Q1 (most deprived)", 2: "Q2", 3: "Q3", 4: "Q4", 5: "Q5 (least deprived)"}
+
 
 def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any) -> pd.DataFrame:
     """The optimiser's per-site table with coordinates, turnaround and utilisation."""
@@ -47,11 +50,25 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
     keep = [
         c
         for c in turn.columns
-        if c.startswith("within_") or c in ("slots_per_day", "mean_wait_days", "p_wait")
+        if c.startswith("within_")
+        or c
+        in (
+            "slots_per_day",
+            "mean_wait_days",
+            "p_wait",
+            "visit_days",
+            "queue_stable",
+            "turnaround_note",
+        )
     ]
     sites = sites.merge(turn[["site_id", *keep]], on="site_id", how="left")
     closed = ~sites["open"]
     for col in keep:
+        if col in ("visit_days", "turnaround_note"):
+            sites.loc[closed, col] = ""
+            continue
+        if sites[col].dtype == bool:  # queue_stable: no queue at a closed site
+            sites[col] = sites[col].astype(object)
         sites.loc[closed, col] = np.nan
     return sites.sort_values("site_id", kind="mergesort").reset_index(drop=True)
 
@@ -76,6 +93,10 @@ def _zone_table(
     ]
     out = pd.DataFrame(zones[base_cols]).rename(columns={"id": "zone_id"})
     out["zone_id"] = out["zone_id"].astype(str)
+    if "msoa_name" in zones.columns or "name" in zones.columns:
+        from ..demand import imd_quintiles
+
+        out.insert(out.columns.get_loc("population"), "imd_quintile", imd_quintiles(zones).array)
     keep = [c for c in pz.columns if c not in out.columns or c == "zone_id"]
     out = out.merge(pz[keep], on="zone_id", how="left")
     open_ids = set(site_table.loc[site_table["open"], "site_id"])
@@ -123,10 +144,28 @@ def _cyclotron_table(
 
 
 def _coverage_table(zones: Any) -> pd.DataFrame:
-    """Population within each threshold of an open site: England, per lot, per ICB."""
+    """Population within each threshold of an open site, and demand served within the
+    standard: England, per lot, per ICB and per national IMD 2019 quintile.
+
+    ``served_scans_per_year`` is the zones' demand actually assigned to an open site
+    (assignments are within the standard by construction), ``mean_assigned_minutes`` the
+    population-weighted drive time to the assigned site over the zones that have one.
+    """
     rows = []
     minutes = zones["nearest_open_minutes"].astype(float)
     pop = zones["population"].astype(float)
+    demand = zones["scans_per_year"].astype(float) if "scans_per_year" in zones else pop * np.nan
+    unserved = (
+        zones["uncovered_share"].astype(float).fillna(1.0)
+        if "uncovered_share" in zones
+        else pd.Series(np.nan, index=zones.index)
+    )
+    served = demand * (1.0 - unserved)
+    assigned = (
+        zones["minutes"].astype(float)
+        if "minutes" in zones
+        else pd.Series(np.nan, index=zones.index)
+    )
     everywhere = pd.Series(True, index=zones.index)
     groups: list[tuple[str, str, pd.Series]] = [("all", "England", everywhere)]
     if "lot" in zones.columns:
@@ -138,6 +177,13 @@ def _coverage_table(zones: Any) -> pd.DataFrame:
             mask = zones["icb_code"].astype(str) == code
             rows_name = str(names[mask].iloc[0])
             groups.append(("icb", f"{code} {rows_name}", mask))
+    if "imd_quintile" in zones.columns:
+        quintile = zones["imd_quintile"]
+        for q in sorted(int(v) for v in quintile.dropna().unique()):
+            label = IMD_LABELS.get(q, f"Q{q}")
+            groups.append(("imd_quintile", label, (quintile == q).fillna(False).astype(bool)))
+        if quintile.isna().any() and quintile.notna().any():
+            groups.append(("imd_quintile", "no IMD score", quintile.isna()))
     for level, name, mask in groups:
         total = float(pop[mask].sum())
         row: dict[str, Any] = {"level": level, "name": name, "population": round(total)}
@@ -145,8 +191,71 @@ def _coverage_table(zones: Any) -> pd.DataFrame:
             within = float(pop[mask & (minutes <= t)].sum())
             row[f"within_{t}_min"] = round(within)
             row[f"share_within_{t}_min"] = round(within / total, 6) if total else np.nan
+        need = float(demand[mask].sum())
+        got = float(served[mask].sum())
+        row["scans_per_year"] = round(need, 3)
+        row["served_scans_per_year"] = round(got, 3)
+        row["share_served_within_standard"] = round(got / need, 6) if need > 0 else np.nan
+        has = mask & assigned.notna()
+        w = float(pop[has].sum())
+        row["mean_assigned_minutes"] = (
+            round(float((pop[has] * assigned[has]).sum()) / w, 3) if w > 0 else np.nan
+        )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _uncovered_table(
+    s: Scenario,
+    zones: Any,
+    od: pd.DataFrame,
+    sites: pd.DataFrame,
+    cyc_od: pd.DataFrame,
+    cyclos: pd.DataFrame,
+    cands: pd.DataFrame,
+) -> pd.DataFrame:
+    """Who is not served within the standard, why, and what would it take
+    (:func:`netplan.explain.explain_uncovered` with the scenario's rules and prices)."""
+    from .. import explain
+
+    sc, c = s.scanners, s.costs
+    costs = explain.FixCosts.from_defaults(
+        static_capital_gbp=c.static_scanner_capital_gbp,
+        install_gbp=c.static_install_gbp,
+        contract_install_gbp=c.existing_site_install_gbp,
+        static_running_gbp_per_year=c.static_running_gbp_per_year,
+        annualisation_years=c.annualisation_years,
+        mobile_gbp_per_day=c.mobile_gbp_per_day,
+        mobile_weeks_per_year=sc.mobile_weeks_per_year,
+        static_scans_per_year=sc.static_scans_per_day * sc.working_days_per_year,
+        mobile_scans_per_day=sc.mobile_scans_per_day,
+        target_utilisation=sc.target_utilisation,
+        max_static_per_site=sc.max_static_per_site,
+        max_mobile_days_per_site=s.fleet.max_visit_days_per_week,
+    )
+    flags = [col for col in ("eligible", "eligibility_reason") if col in cands.columns]
+    if flags and not set(flags) & set(sites.columns):
+        sites = sites.merge(
+            cands[["id", *flags]].assign(site_id=cands["id"].astype(str)).drop(columns="id"),
+            on="site_id",
+            how="left",
+        )
+    cy = s.cyclotrons
+    return explain.explain_uncovered(
+        zones,
+        od,
+        sites,
+        drive_minutes=float(s.drive_minutes),
+        cyclotron_minutes=cyc_od,
+        primary_minutes=float(cy.primary_minutes),
+        backup_minutes=float(cy.backup_minutes),
+        require_backup=bool(cy.require_backup),
+        cyclotron_names=dict(
+            zip(cyclos["id"].astype(str), cyclos["name"].astype(str), strict=True)
+        ),
+        forbid=list(s.sites.forbid),
+        costs=costs,
+    )
 
 
 def _totals(
@@ -220,9 +329,14 @@ def _totals(
     out["annual_cost_gbp"] = round(cost, 2)
     out["cost_per_scan_gbp"] = round(cost / assigned, 4) if assigned else np.nan
     for col in [c for c in sites.columns if c.startswith("within_") and c.endswith("_days")]:
-        w = open_["assigned_scans_per_year"].astype(float)
+        # over the sites whose share is modelled (an unstable visit-day queue has none)
         v = open_[col].astype(float)
-        out[f"turnaround_{col}"] = round(float((w * v).sum() / w.sum()), 6) if w.sum() else np.nan
+        w = open_["assigned_scans_per_year"].astype(float).where(v.notna(), 0.0)
+        out[f"turnaround_{col}"] = (
+            round(float((w * v.fillna(0.0)).sum() / w.sum()), 6) if w.sum() else np.nan
+        )
+    if "queue_stable" in open_:
+        out["turnaround_unstable_sites"] = int((~open_["queue_stable"].astype(bool)).sum())
     out["cyclotrons_used"] = int((cyclotrons["sites_primary"] > 0).sum())
     out["tracer_doses_per_day"] = round(float(cyclotrons["doses_per_day"].sum()), 3)
     return out
