@@ -408,6 +408,10 @@ _HOSPITAL_COLUMNS = {
     "Sector": "sector",
     "Postcode": "postcode",
     "City": "city",
+    "Address1": "address1",
+    "Address2": "address2",
+    "Address3": "address3",
+    "Website": "website",
     "ParentODSCode": "parent_ods",
     "ParentName": "parent_name",
     "Longitude": "lon",
@@ -426,8 +430,8 @@ def load_hospitals() -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         Columns ``id`` (ODS organisation code), ``name``, ``sub_type``, ``sector``,
-        ``postcode``, ``city``, ``parent_ods``, ``parent_name``, ``lon``, ``lat``,
-        ``geometry`` (EPSG:4326).
+        ``postcode``, ``city``, ``address1``, ``address2``, ``address3``, ``website``,
+        ``parent_ods``, ``parent_name``, ``lon``, ``lat``, ``geometry`` (EPSG:4326).
 
     Raises
     ------

@@ -2,8 +2,10 @@
 
 * :func:`load_contract_sites`: the 28 Phase 1 contract hospitals by lot
   (``data/contract_sites.csv``, matched to the NHS.uk hospital list, see ``match_note``).
-* :func:`candidate_sites`: NHS acute hospitals of England from the NHS.uk list, filtered and
-  de-duplicated as documented in :func:`nhs_acute_hospitals`, with the contract sites flagged;
+* :func:`candidate_table`: every hospital of the NHS.uk list in England (plus user sites)
+  with its eligibility to host PET-CT under a documented rule (:mod:`netplan._eligibility`),
+  a ``status`` and the ``reason``; contract sites flagged, duplicates within 250 m marked.
+* :func:`candidate_sites`: the eligible rows of that table (:func:`candidate_sites_from_table`);
   users add, remove or lock candidates.
 * :func:`load_cyclotrons`: 18F production sites (``data/cyclotrons.csv``); the default is
   Alliance Medical's Keele, Preston, Sutton and Guildford radiopharmacies.
@@ -15,7 +17,7 @@ Every table has a unique ``id``, ``lon``/``lat`` (WGS84) and point geometry in E
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import data, settings
+from . import _eligibility, data, settings
 from ._errors import ValidationError
 from ._validate import check_columns, check_lonlat, check_positive, check_unique
 from .demand import LOTS, OUTSIDE_LOTS, load_icb_lots
@@ -35,22 +37,24 @@ CYCLOTRONS_FILE = data.PROJECT_DATA / "cyclotrons.csv"
 CONTRACT_COLUMNS = ["id", "name", "contract_name", "lot", "lon", "lat", "approximate"]
 CANDIDATE_COLUMNS = ["id", "name", "lot", "icb_code", "is_contract", "locked", "lon", "lat"]
 
-#: Parent trusts whose hospitals are not acute (mental health, community, partnership trusts).
-NON_ACUTE_TRUST_PATTERN = (
-    r"Mental Health|Partnership|Community|Social Care|Health and Care|Care Services|"
-    r"Mersey Care|Humber Teaching|Combined Healthcare|Southern Health|Berkshire Healthcare|"
-    r"Nottinghamshire Healthcare|Northamptonshire Healthcare|Derbyshire Healthcare|"
-    r"Dorset Healthcare|Norfolk and Suffolk|Tees, Esk and Wear|"
-    r"Cumbria Northumberland Tyne and Wear|Oxleas|East London NHS|"
-    r"Central and North West London|South London and Maudsley|West London NHS|"
-    r"North East London NHS|Oxford Health|Pennine Care|Lancashire & South Cumbria NHS|"
-    r"Rotherham Doncaster and South Humber|Cambridgeshire and Peterborough NHS"
-)
-#: Site names that are not plausible PET-CT hosts even within an acute trust.
-NON_ACUTE_SITE_PATTERN = (
-    r"Community Hospital|Mental Health|Psychiatric|Screening|Hospice|Learning Disab|"
-    r"Eye Hospital|Eye Infirmary|Dental"
-)
+#: The filter before the PET-CT rule (``eligibility: all_acute``); see :mod:`._eligibility`.
+NON_ACUTE_TRUST_PATTERN = _eligibility.NON_ACUTE_TRUST_PATTERN
+NON_ACUTE_SITE_PATTERN = _eligibility.OLD_SITE_PATTERN
+ELIGIBILITY_MODES = _eligibility.ELIGIBILITY_MODES
+ELIGIBILITY_RULES = _eligibility.RULES
+RULE_LABELS = _eligibility.RULE_LABELS
+classify_hospitals = _eligibility.classify_hospitals
+load_site_roles = _eligibility.load_site_roles
+#: Columns of :func:`candidate_table` (before ``geometry``).
+TABLE_COLUMNS = [
+    "id", "name", "parent_ods", "parent_name", "lot", "icb_code", "is_contract", "eligible",
+    "status", "rule", "reason", "lon", "lat",
+]  # fmt: skip
+#: Values of ``status`` in :func:`candidate_table` (eligible: the first four).
+STATUSES = (
+    "contract", "candidate", "included", "extra", "excluded", "duplicate", "forbidden",
+    "not_offered",
+)  # fmt: skip
 #: Sites closer than this are one site (e.g. two trusts' names for the same campus).
 DEDUPLICATE_WITHIN_M = 250.0
 
@@ -64,7 +68,11 @@ def _icb_polygons(_cache: str, crs: str) -> tuple[gpd.GeoDataFrame, pd.Series]:
 
 
 def assign_icb_lot(
-    points: gpd.GeoDataFrame, *, max_distance_m: float = 2000.0, source: str = "sites"
+    points: gpd.GeoDataFrame,
+    *,
+    max_distance_m: float = 2000.0,
+    source: str = "sites",
+    on_outside: str = "raise",
 ) -> gpd.GeoDataFrame:
     """Add ``icb_code``, ``icb_name`` and ``lot`` to points by point-in-ICB-polygon.
 
@@ -79,6 +87,9 @@ def assign_icb_lot(
         Tolerance for points just outside the simplified polygons.
     source
         Name used in messages.
+    on_outside
+        {"raise", "drop"}: what to do with points outside England; ``drop`` leaves them out
+        of the result (and logs them).
 
     Returns
     -------
@@ -89,7 +100,7 @@ def assign_icb_lot(
     ------
     ValidationError
         Listing the points farther than ``max_distance_m`` from every English ICB
-        (i.e. outside England).
+        (i.e. outside England), unless ``on_outside="drop"``.
     """
     icb, lots = _icb_polygons(str(settings.cache_folder), settings.projected_crs)
     pts = points.drop(columns=["icb_code", "icb_name", "lot"], errors="ignore")
@@ -102,14 +113,19 @@ def assign_icb_lot(
     if outside.any():
         ids = pts["id"] if "id" in pts.columns else pd.Series(pts.index)
         bad = ids.to_numpy()[outside].tolist()
-        msg = (
-            f"{source}: {len(bad)} site(s) lie outside England (more than {max_distance_m:g} m "
-            f"from every English ICB): {bad[:10]}; check their coordinates or remove them."
-        )
-        raise ValidationError(msg)
-    out = pts.copy()
-    out["icb_code"] = joined["icb_code"].to_numpy()
-    out["icb_name"] = joined["icb_name"].to_numpy()
+        if on_outside != "drop":
+            msg = (
+                f"{source}: {len(bad)} site(s) lie outside England (more than "
+                f"{max_distance_m:g} m from every English ICB): {bad[:10]}; check their "
+                "coordinates or remove them."
+            )
+            raise ValidationError(msg)
+        logger.info("%s: %d site(s) outside England left out: %s", source, len(bad),
+                    ", ".join(map(str, bad)))  # fmt: skip
+    inside = ~outside
+    out = pts[inside].copy()
+    out["icb_code"] = joined["icb_code"].to_numpy()[inside]
+    out["icb_name"] = joined["icb_name"].to_numpy()[inside]
     out["lot"] = out["icb_code"].map(lots).to_numpy()
     return out
 
@@ -198,34 +214,32 @@ def _load_contract_cached(path_str: str, _mtime: int) -> gpd.GeoDataFrame:
 
 
 # ----------------------------------------------------------------------------- candidates
-def _deduplicate(gdf: gpd.GeoDataFrame, within_m: float) -> gpd.GeoDataFrame:
-    """Drop sites within ``within_m`` of an earlier row (rows come in priority order)."""
-    xy = np.column_stack(
-        [
-            gdf.to_crs(settings.projected_crs).geometry.x,
-            gdf.to_crs(settings.projected_crs).geometry.y,
-        ]
-    )
+def _duplicates(gdf: gpd.GeoDataFrame, within_m: float) -> dict[int, int]:
+    """Row position -> position of the earlier row within ``within_m`` that it duplicates
+    (rows come in priority order; only rows that are kept count as earlier rows)."""
+    proj = gdf.to_crs(settings.projected_crs).geometry
+    xy = np.column_stack([proj.x, proj.y])
     keep: list[int] = []
+    dup: dict[int, int] = {}
     for i in range(len(xy)):
-        if not keep or np.min(np.hypot(*(xy[keep] - xy[i]).T)) > within_m:
-            keep.append(i)
-    kept = set(keep)
-    dropped = gdf.iloc[[i for i in range(len(gdf)) if i not in kept]]
-    if len(dropped):
-        logger.info("candidate sites: %d duplicate(s) within %g m dropped: %s",
-                    len(dropped), within_m, ", ".join(dropped["id"]))  # fmt: skip
-    return gdf.iloc[keep]
+        if keep:
+            d = np.hypot(*(xy[keep] - xy[i]).T)
+            j = int(np.argmin(d))
+            if d[j] <= within_m:
+                dup[i] = keep[j]
+                continue
+        keep.append(i)
+    return dup
 
 
 def nhs_acute_hospitals() -> gpd.GeoDataFrame:
-    """Return the NHS acute hospitals of England from the NHS.uk hospital list.
+    """Return the hospitals of the filter netplan used before the PET-CT rule.
 
-    Filter (documented in ``data/README.md``): ``sector == "NHS Sector"``,
-    ``sub_type == "Hospital"``, parent organisation an NHS trust (ODS code starting with
-    ``R``) that is not a mental-health, community or partnership trust
-    (:data:`NON_ACUTE_TRUST_PATTERN`), site name not matching
-    :data:`NON_ACUTE_SITE_PATTERN`, inside an English ICB.
+    Filter (``eligibility: all_acute``; see :mod:`netplan._eligibility`):
+    ``sector == "NHS Sector"``, ``sub_type == "Hospital"``, parent organisation an NHS trust
+    (ODS code starting with ``R``) that is not a mental-health, community or partnership
+    trust (:data:`NON_ACUTE_TRUST_PATTERN`), site name not matching
+    :data:`NON_ACUTE_SITE_PATTERN`. Not restricted to England.
 
     Returns
     -------
@@ -233,13 +247,7 @@ def nhs_acute_hospitals() -> gpd.GeoDataFrame:
         The NHS.uk columns (``id``, ``name``, ``sector``, ``parent_ods`` ...).
     """
     h = data.load_hospitals()
-    keep = (
-        (h["sector"] == "NHS Sector")
-        & (h["sub_type"] == "Hospital")
-        & h["parent_ods"].fillna("").str.startswith("R")
-        & ~h["parent_name"].fillna("").str.contains(NON_ACUTE_TRUST_PATTERN)
-        & ~h["name"].fillna("").str.contains(NON_ACUTE_SITE_PATTERN, case=False)
-    )
+    keep = classify_hospitals(h, "all_acute")["eligible"].astype(bool)
     return h[keep].reset_index(drop=True)
 
 
@@ -247,6 +255,217 @@ def _as_id_list(values: Iterable[str] | str | None) -> list[str]:
     if values is None:
         return []
     return [values] if isinstance(values, str) else [str(v) for v in values]
+
+
+def _by_id(df: pd.DataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """``columns`` and the geometry of ``df``, sorted by id, in EPSG:4326."""
+    out = df[[*columns, "geometry"]].sort_values("id", ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.geographic_crs)
+
+
+def _overrides(include: Iterable[str] | Mapping[str, str] | str | None) -> dict[str, str]:
+    """``include`` as id -> the setting that asked for it."""
+    if isinstance(include, Mapping):
+        return {str(k): str(v) for k, v in include.items()}
+    return dict.fromkeys(_as_id_list(include), "include")
+
+
+def candidate_table(
+    *,
+    eligibility: str = "pet_ct_host",
+    include: Iterable[str] | Mapping[str, str] | None = None,
+    exclude: Iterable[str] | None = None,
+    extra: pd.DataFrame | None = None,
+    contract_sites: pd.DataFrame | None = None,
+    deduplicate_within_m: float = DEDUPLICATE_WITHIN_M,
+    roles: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Every hospital of the NHS.uk list in England, plus user sites, with its eligibility.
+
+    Steps: locate each hospital in an English ICB (the list also holds Welsh, Scottish and
+    island sites: left out); apply the eligibility rule (:func:`classify_hospitals`, see
+    :mod:`netplan._eligibility` and ``data/README.md``); the 28 contract sites are eligible
+    by definition (they host the contract's scanners); ``include`` overrides the rule;
+    eligible sites within ``deduplicate_within_m`` of a higher-priority eligible site are
+    one campus (contract sites first, then the lowest ODS code); user sites are added;
+    ``exclude`` forbids.
+
+    Parameters
+    ----------
+    eligibility
+        {"pet_ct_host", "all_acute", "none"}: the rule (default: acute general hospitals and
+        cancer centres; ``all_acute``: the filter before the rule; ``none``: every hospital).
+    include
+        ODS codes from the list to keep although the rule excludes them (status
+        ``included``); a mapping gives, per code, the setting that asked for it (used in the
+        reason, e.g. ``{"RHW03": "sites.lock_open"}``).
+    exclude
+        Ids to forbid (status ``forbidden``); any id of the table.
+    extra
+        User sites not in the list: ``id``, ``name``, ``lon``, ``lat`` (WGS84).
+    contract_sites
+        Contract table (default :func:`load_contract_sites`).
+    deduplicate_within_m
+        Eligible sites closer than this count as one.
+    roles
+        Curated site roles (default :func:`load_site_roles`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`TABLE_COLUMNS` and ``geometry`` (EPSG:4326), one row per hospital in England
+        and per user site, sorted by id. ``eligible`` is True for the statuses ``contract``,
+        ``candidate``, ``included`` and ``extra``; ``rule`` is the short key of the rule
+        behind ``reason`` (see :data:`RULE_LABELS`).
+
+    Raises
+    ------
+    ValidationError
+        On unknown ids in ``include``/``exclude``, an included hospital outside England,
+        an unknown ``eligibility``, or bad ``extra`` rows (duplicate ids or ids already in
+        the list, missing/swapped coordinates, outside England).
+
+    Examples
+    --------
+    >>> table = candidate_table()  # doctest: +SKIP
+    >>> table.groupby("status").size()  # doctest: +SKIP
+    """
+    contract = load_contract_sites() if contract_sites is None else contract_sites
+    hospitals = data.load_hospitals()
+    known = set(hospitals["id"])
+    inc = _overrides(include)
+    unknown = [i for i in inc if i not in known]
+    if unknown:
+        msg = f"include: ODS code(s) {unknown} are not in the NHS.uk hospital list"
+        raise ValidationError(msg)
+    # 1. the hospitals in England, with ICB and lot (contract sites: their contract lot)
+    gdf = assign_icb_lot(hospitals, source="NHS hospital list", on_outside="drop")
+    outside = sorted(set(inc) - set(gdf["id"]))
+    if outside:
+        msg = f"include: hospital(s) {outside} lie outside England; they cannot be candidates"
+        raise ValidationError(msg)
+    # 2. the eligibility rule
+    gdf = gdf.join(classify_hospitals(gdf, eligibility, roles=roles))
+    con = contract.set_index("id")
+    unlisted = [i for i in con.index if i not in set(gdf["id"])]
+    if unlisted:  # a contract table whose sites are not in the list (e.g. a user's own)
+        rows = pd.DataFrame(contract[contract["id"].isin(unlisted)][["id", "name", "lon", "lat"]])
+        rows = assign_icb_lot(_points(rows), source="contract sites")
+        gdf = pd.concat([gdf, rows.assign(eligible=True)], ignore_index=True)
+    is_contract = gdf["id"].isin(con.index)
+    gdf["is_contract"] = is_contract
+    gdf.loc[is_contract, "lot"] = gdf.loc[is_contract, "id"].map(con["lot"])
+    for col in ("name", "lon", "lat"):  # the contract table's values (approximate sites)
+        gdf.loc[is_contract, col] = gdf.loc[is_contract, "id"].map(con[col])
+    gdf = _points(pd.DataFrame(gdf.drop(columns="geometry")))
+    gdf["status"] = np.where(gdf["eligible"], "candidate", "excluded")
+    gdf.loc[is_contract, ["eligible", "status", "rule"]] = [True, "contract", "contract"]
+    gdf.loc[is_contract, "reason"] = "Phase 1 contract site (hosts a contract scanner)"
+    # 3. overrides of the rule
+    over = gdf["id"].isin(list(inc)) & ~gdf["eligible"].astype(bool)
+    gdf.loc[over, "reason"] = [
+        f"scenario override ({inc[i]}); the rule: {r}"
+        for i, r in zip(gdf.loc[over, "id"], gdf.loc[over, "reason"], strict=True)
+    ]
+    gdf.loc[over, ["eligible", "status"]] = [True, "included"]
+    # 4. one campus, one candidate
+    gdf = gdf.sort_values(["is_contract", "id"], ascending=[False, True], ignore_index=True)
+    gdf["eligible"] = gdf["eligible"].astype(bool)
+    pos = np.flatnonzero(gdf["eligible"].to_numpy())
+    dup = _duplicates(gdf.iloc[pos], deduplicate_within_m)
+    for i, j in dup.items():
+        row, kept = pos[i], gdf.iloc[pos[j]]
+        gdf.loc[row, ["eligible", "status"]] = [False, "duplicate"]
+        gdf.loc[row, "reason"] = (
+            f"within {deduplicate_within_m:g} m of {kept['id']} ({kept['name']}): one campus"
+        )
+    if dup:
+        logger.info("candidate sites: %d duplicate(s) within %g m: %s", len(dup),
+                    deduplicate_within_m, ", ".join(gdf.loc[pos[list(dup)], "id"]))  # fmt: skip
+    # 5. user sites
+    if extra is not None:
+        user = validate_sites(extra, source="extra sites")
+        clash = sorted(set(user["id"]) & (set(gdf["id"]) | known))
+        if clash:
+            msg = f"extra sites: id(s) {clash} already exist among the candidates; rename them"
+            raise ValidationError(msg)
+        user = user.assign(is_contract=False, eligible=True, status="extra", rule="extra",
+                           reason="user site (extra)")  # fmt: skip
+        gdf = pd.concat([gdf, user[gdf.columns.intersection(user.columns)]], ignore_index=True)
+    # 6. forbidden by the user
+    drop = _as_id_list(exclude)
+    missing = [i for i in drop if i not in set(gdf["id"])]
+    if missing:
+        msg = (
+            f"exclude: id(s) {missing} are not hospitals in England or user sites; known ids "
+            "are ODS codes"
+        )
+        raise ValidationError(msg)
+    hit = gdf["id"].isin(drop)
+    gdf.loc[hit, "reason"] = "forbidden by the user (exclude); was: " + gdf.loc[hit, "reason"]
+    gdf.loc[hit, ["eligible", "status"]] = [False, "forbidden"]
+    gdf["is_contract"] = gdf["is_contract"].astype(bool)
+    gdf["eligible"] = gdf["eligible"].astype(bool)
+    out = _by_id(gdf, TABLE_COLUMNS)
+    counts = out["status"].value_counts().to_dict()
+    n_listed = int((out["status"] != "extra").sum())
+    logger.info("candidate table (%s): %d hospitals in England, %d eligible; %s", eligibility,
+                n_listed, int(out["eligible"].sum()), counts)  # fmt: skip
+    return out
+
+
+def candidate_sites_from_table(
+    table: pd.DataFrame, *, lock: Iterable[str] | None = None, keep: Iterable[str] = ()
+) -> gpd.GeoDataFrame:
+    """Return the candidate sites of a :func:`candidate_table`: its eligible rows.
+
+    Parameters
+    ----------
+    table
+        A :func:`candidate_table`.
+    lock
+        Ids to lock open (``locked = True``); they must be eligible.
+    keep
+        Ids to return although not eligible (e.g. sites a scenario forbids, which the
+        placement model keeps closed).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id, name, lot, icb_code, is_contract, locked, lon, lat, geometry`` (EPSG:4326),
+        sorted by id.
+
+    Raises
+    ------
+    ValidationError
+        If a locked id is not eligible (the message gives its status and reason) or was
+        also forbidden.
+    """
+    locked = _as_id_list(lock)
+    by_id = table.set_index("id")
+    forbidden = sorted(i for i in locked if by_id["status"].get(i) == "forbidden")
+    if forbidden:
+        msg = f"site(s) {forbidden} are both excluded and locked open; choose one"
+        raise ValidationError(msg)
+    bad = [i for i in locked if not bool(by_id["eligible"].get(i, False))]
+    if bad:
+        why = "; ".join(
+            f"{i}: {by_id.loc[i, 'status']}, {by_id.loc[i, 'reason']}" if i in by_id.index
+            else f"{i}: not in the NHS.uk list in England"
+            for i in bad[:5]
+        )  # fmt: skip
+        msg = (
+            f"lock: id(s) {bad} are not candidate sites ({why}); known ids are ODS codes, and "
+            "a hospital the eligibility rule excludes can be added with include"
+        )
+        raise ValidationError(msg)
+    rows = table[table["eligible"].astype(bool) | table["id"].isin(list(keep))].copy()
+    rows["locked"] = rows["id"].isin(locked)
+    rows["is_contract"] = rows["is_contract"].astype(bool)
+    gdf = _by_id(rows, CANDIDATE_COLUMNS)
+    logger.info("candidate sites: %d (%d contract, %d locked)", len(gdf),
+                int(gdf["is_contract"].sum()), int(gdf["locked"].sum()))  # fmt: skip
+    return gdf
 
 
 def candidate_sites(
@@ -257,13 +476,15 @@ def candidate_sites(
     lock: Iterable[str] | None = None,
     contract_sites: pd.DataFrame | None = None,
     deduplicate_within_m: float = DEDUPLICATE_WITHIN_M,
+    eligibility: str = "pet_ct_host",
 ) -> gpd.GeoDataFrame:
-    """Return candidate scanner sites: NHS acute hospitals plus the contract sites.
+    """Return candidate scanner sites: the eligible hospitals of :func:`candidate_table`.
 
     Parameters
     ----------
     include
-        ODS codes from the full NHS.uk list to add although the filter leaves them out.
+        ODS codes from the full NHS.uk list to add although the eligibility rule leaves
+        them out.
     exclude
         Ids to remove (forbid a site). Unknown ids raise.
     extra
@@ -274,6 +495,8 @@ def candidate_sites(
         Contract table (default :func:`load_contract_sites`).
     deduplicate_within_m
         Sites closer than this count as one; contract sites win, then lower ODS codes.
+    eligibility
+        {"pet_ct_host", "all_acute", "none"}: the rule (see :func:`candidate_table`).
 
     Returns
     -------
@@ -284,56 +507,19 @@ def candidate_sites(
     Raises
     ------
     ValidationError
-        On unknown ids in ``include``/``exclude``/``lock``, or bad ``extra`` rows
-        (duplicate ids, missing/swapped coordinates, outside England).
+        On unknown ids in ``include``/``exclude``/``lock``, a locked site that is not
+        eligible or also excluded, or bad ``extra`` rows (duplicate ids, missing/swapped
+        coordinates, outside England).
     """
-    contract = load_contract_sites() if contract_sites is None else contract_sites
-    hospitals = data.load_hospitals()
-    acute = nhs_acute_hospitals()
-    inc = _as_id_list(include)
-    unknown = [i for i in inc if i not in set(hospitals["id"])]
-    if unknown:
-        msg = f"include: ODS code(s) {unknown} are not in the NHS.uk hospital list"
-        raise ValidationError(msg)
-    pool = pd.concat([acute, hospitals[hospitals["id"].isin(inc)]]).drop_duplicates("id")
-    base = pd.DataFrame(
-        {"id": pool["id"], "name": pool["name"], "lon": pool["lon"], "lat": pool["lat"]}
+    table = candidate_table(
+        eligibility=eligibility,
+        include=include,
+        exclude=exclude,
+        extra=extra,
+        contract_sites=contract_sites,
+        deduplicate_within_m=deduplicate_within_m,
     )
-    base["is_contract"] = False
-    con = pd.DataFrame(contract[["id", "name", "lon", "lat"]]).assign(is_contract=True)
-    rows = pd.concat([con, base[~base["id"].isin(con["id"])]], ignore_index=True)
-    gdf = assign_icb_lot(_points(rows), source="NHS hospital list")
-    # contract sites keep their contract lot; priority order for de-duplication
-    gdf.loc[gdf["is_contract"], "lot"] = gdf["id"].map(contract.set_index("id")["lot"])
-    gdf = gdf.sort_values(["is_contract", "id"], ascending=[False, True], ignore_index=True)
-    gdf = _deduplicate(gdf, deduplicate_within_m)
-    if extra is not None:
-        user = validate_sites(extra, source="extra sites").assign(is_contract=False)
-        clash = sorted(set(user["id"]) & set(gdf["id"]))
-        if clash:
-            msg = f"extra sites: id(s) {clash} already exist among the candidates; rename them"
-            raise ValidationError(msg)
-        gdf = pd.concat([gdf, user[gdf.columns.intersection(user.columns)]], ignore_index=True)
-    drop = _as_id_list(exclude)
-    locked = _as_id_list(lock)
-    for name, ids in (("exclude", drop), ("lock", locked)):
-        missing = [i for i in ids if i not in set(gdf["id"])]
-        if missing:
-            msg = f"{name}: id(s) {missing} are not candidate sites; known ids are ODS codes"
-            raise ValidationError(msg)
-    both = sorted(set(drop) & set(locked))
-    if both:
-        msg = f"site(s) {both} are both excluded and locked open; choose one"
-        raise ValidationError(msg)
-    gdf = gdf[~gdf["id"].isin(drop)].copy()
-    gdf["locked"] = gdf["id"].isin(locked)
-    gdf = gpd.GeoDataFrame(
-        gdf[[*CANDIDATE_COLUMNS, "geometry"]].sort_values("id", ignore_index=True),
-        geometry="geometry", crs=settings.geographic_crs,
-    )  # fmt: skip
-    logger.info("candidate sites: %d (%d contract, %d locked)", len(gdf),
-                int(gdf["is_contract"].sum()), int(gdf["locked"].sum()))  # fmt: skip
-    return gdf
+    return candidate_sites_from_table(table, lock=lock)
 
 
 # ----------------------------------------------------------------------------- cyclotrons
@@ -376,12 +562,21 @@ def load_cyclotrons(
 
 
 __all__ = [
+    "ELIGIBILITY_MODES",
+    "ELIGIBILITY_RULES",
     "LOTS",
     "OUTSIDE_LOTS",
+    "RULE_LABELS",
+    "STATUSES",
+    "TABLE_COLUMNS",
     "assign_icb_lot",
     "candidate_sites",
+    "candidate_sites_from_table",
+    "candidate_table",
+    "classify_hospitals",
     "load_contract_sites",
     "load_cyclotrons",
+    "load_site_roles",
     "nhs_acute_hospitals",
     "validate_sites",
 ]

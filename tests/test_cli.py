@@ -45,6 +45,7 @@ def test_same_scenario_twice_gives_identical_csvs(first_run: Path, tmp_path: Pat
     assert main(["run", str(SMALL), "--out", str(again)]) == 0
     csvs = sorted(p.name for p in first_run.glob("*.csv"))
     assert csvs == [
+        "candidates.csv",
         "coverage.csv",
         "cyclotrons.csv",
         "sites.csv",

@@ -35,6 +35,7 @@ def test_folder_has_every_output(written: dict[str, Path]) -> None:
         "map.html",
         "summary.csv",
         "sites.csv",
+        "candidates.csv",
         "zones.csv",
         "coverage.csv",
         "cyclotrons.csv",

@@ -288,3 +288,100 @@ def test_infeasible_standard_is_explained(tmp_path: Path) -> None:
 def test_unnamed_variant_takes_its_file_name(tmp_path: Path) -> None:
     path = _write(tmp_path, "longer_drive.yaml", {"extends": str(SMALL), "drive_minutes": 40})
     assert Scenario.from_yaml(path).name == "longer_drive"
+
+
+# ------------------------------------------------------------------ candidate eligibility
+def test_small_run_writes_candidates_csv(small_result, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from netplan import data
+
+    paths = small_result.to_folder(tmp_path / "out")
+    cand = pd.read_csv(paths["candidates"], dtype={"id": str})
+    sites_csv = pd.read_csv(paths["sites"], dtype={"site_id": str})
+    # a row per hospital of the NHS.uk list in England (2 lie outside) and per user site
+    assert len(cand) == len(data.load_hospitals()) - 2 + 3
+    assert cand["id"].is_unique
+    assert {"id", "eligible", "status", "reason", "opened", "is_contract"} <= set(cand.columns)
+    extra = cand.set_index("id").loc[["OAKHAM", "UPPINGHAM", "EMPINGHAM"]]
+    assert (extra["status"] == "extra").all()
+    # sites.candidates: none leaves every eligible hospital out, each saying so
+    offered = cand[cand["status"] == "not_offered"]
+    assert len(offered) == 208
+    assert offered["reason"].str.startswith("left out by sites.candidates = 'none'").all()
+    # opened agrees with sites.csv
+    opened = cand.set_index("id")["opened"]
+    plan = sites_csv.set_index("site_id")["open"]
+    assert (opened.loc[plan.index] == plan).all()
+    assert not opened.drop(plan.index).any()
+    html = paths["report"].read_text(encoding="utf-8")
+    assert "Candidate hospitals: the NHS.uk list holds 1,207 hospitals in England" in html
+    assert "candidates.csv" in html
+
+
+def test_scenario_eligibility_overrides() -> None:
+    from netplan import sites
+    from netplan.scenario.pipeline import _candidate_table, _sites_and_cyclotrons
+
+    s = Scenario(name="x")
+    assert s.sites.eligibility == defaults.get("sites.eligibility") == "pet_ct_host"
+    assert s.sites.contract_preference.install_saving is True
+    assert s.sites.contract_preference.lock is False
+    t = s.with_overrides(
+        {
+            "sites.include": ["RCBP9"],
+            "sites.lock_open": ["RHW03"],
+            "sites.forbid": ["RJ122", "RHU10"],
+            "sites.exclude": ["RR801"],
+        }
+    )
+    table = _candidate_table(t, forbid=True).set_index("id")
+    assert table.loc["RCBP9", "status"] == "included"
+    assert "scenario override (sites.include)" in table.loc["RCBP9", "reason"]
+    assert table.loc["RHW03", "status"] == "included"
+    assert "scenario override (sites.lock_open)" in table.loc["RHW03", "reason"]
+    for ods in ("RJ122", "RHU10", "RR801"):
+        assert table.loc[ods, "status"] == "forbidden"
+    assert "sites.forbid" in table.loc["RJ122", "reason"]
+    cands, _ = _sites_and_cyclotrons(t, sites)
+    ids = set(cands["id"])
+    assert {"RCBP9", "RHW03"} <= ids
+    assert {"RJ122", "RHU10"} <= ids  # forbidden: kept in the model as closed sites
+    assert "RR801" not in ids  # excluded: removed
+    assert cands.set_index("id")["install_saving"].eq(cands.set_index("id")["is_contract"]).all()
+    # the old filter and no rule
+    old, _ = _sites_and_cyclotrons(s.with_overrides({"sites.eligibility": "all_acute"}), sites)
+    assert len(old) == 306
+    with pytest.raises(ScenarioError, match=r"sites\.eligibility"):
+        s.with_overrides({"sites.eligibility": "acute"})
+    # contract preference
+    pref = s.with_overrides({"sites.contract_preference": {"lock": True, "install_saving": False}})
+    cands, _ = _sites_and_cyclotrons(pref, sites)
+    by_id = cands.set_index("id")
+    assert by_id.loc[by_id["is_contract"], "locked"].all()
+    assert int(by_id["locked"].sum()) == 28
+    assert not by_id["install_saving"].any()
+    clash = pref.with_overrides({"sites.forbid": ["RJE01"]})
+    with pytest.raises(ScenarioError, match=r"contract_preference.lock.*RJE01"):
+        _sites_and_cyclotrons(clash, sites)
+
+
+def test_placement_model_reads_install_saving_and_locked() -> None:
+    from placement_inputs import UNIT_ECONOMICS, od_table, sites, zones
+
+    from netplan.optimise import PlacementModel
+
+    # S1 is a contract site 40 min away, S2 a new site 10 min away; install 500 -> 50/yr
+    od = od_table({("a", "S1"): 40, ("a", "S2"): 10})
+    kw = {**UNIT_ECONOMICS, "install_gbp": 500, "mobile_gbp_per_day": 1000}
+
+    def solve(**cols):
+        sit = sites(["S1", "S2"], is_contract=[True, False], **cols)
+        return PlacementModel.from_od(od, zones({"a": 50}), sit, **kw).solve()
+
+    assert solve().open_sites == ["S1"]  # the saving makes the contract site cheaper
+    r = solve(install_saving=[False, False])  # no saving: equal cost, the nearer site
+    assert r.totals["install_gbp_per_year"] == pytest.approx(50)
+    r = solve(install_saving=[True, False], locked=[False, True])
+    assert "S2" in r.open_sites
+    assert r.totals["annual_cost_gbp"] == pytest.approx(250)

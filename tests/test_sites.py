@@ -76,7 +76,7 @@ def test_contract_lot_agrees_with_icb_mapping(contract):
 # ----------------------------------------------------------------------------- candidates
 def test_candidates_real_counts(candidates):
     assert 150 <= len(candidates) <= 400
-    assert len(candidates) == 306
+    assert len(candidates) == 208  # 306 with the filter before the PET-CT rule (all_acute)
     assert candidates["id"].is_unique
     assert list(candidates.columns) == [*sites.CANDIDATE_COLUMNS, "geometry"]
     assert int(candidates["is_contract"].sum()) == 28
@@ -98,8 +98,190 @@ def test_candidates_deduplicated(candidates):
 
 def test_candidates_filter_excludes_non_acute(candidates):
     names = candidates["name"]
-    assert not names.str.contains("Mental Health|Community Hospital|Eye Hospital").any()
+    assert not names.str.contains(
+        "Mental Health|Community|Eye|Orthopaedic|Rehabilitation|War Memorial|Cottage|"
+        "Children|Women|Dental|Hospice|Treatment Centre"
+    ).any()
     assert "RJ122" in set(candidates["id"])  # St Thomas'
+
+
+# ----------------------------------------------------------------------------- eligibility
+@pytest.fixture(scope="module")
+def table():
+    return sites.candidate_table()
+
+
+def test_candidate_table_shape_and_counts(table):
+    assert list(table.columns) == [*sites.TABLE_COLUMNS, "geometry"]
+    assert table["id"].is_unique
+    assert set(table["status"]) <= set(sites.STATUSES)
+    # one row per hospital of the list in England: 1,209 with coordinates, 2 outside England
+    # (a Wrexham hospital and an Isles of Scilly site beyond the simplified ICB polygons)
+    assert len(table) == len(data.load_hospitals()) - 2 == 1_207
+    counts = table["status"].value_counts().to_dict()
+    assert counts == {"excluded": 996, "candidate": 180, "contract": 28, "duplicate": 3}
+    assert sum(counts.values()) == len(table)
+    eligible = table["status"].isin(["contract", "candidate", "included", "extra"])
+    assert (table["eligible"] == eligible).all()
+    assert int(table["eligible"].sum()) == 208
+    assert (table["reason"].str.len() > 5).all()
+    assert set(table.loc[table["eligible"], "rule"]) == {"contract", "acute", "cancer_centre"}
+    assert set(table["rule"]) <= set(sites.RULE_LABELS) | {"contract"}
+    # candidate_sites() is the eligible rows, with its usual columns
+    cands = sites.candidate_sites_from_table(table)
+    assert set(cands["id"]) == set(table.loc[table["eligible"], "id"])
+    assert list(cands.columns) == [*sites.CANDIDATE_COLUMNS, "geometry"]
+
+
+@pytest.mark.parametrize(
+    ("ods", "rule", "reason"),
+    [
+        ("RHW03", "eye", "eye hospital or unit"),  # Prince Charles Eye Unit, Windsor
+        ("RCBP9", "rehabilitation", "rehabilitation hospital"),  # White Cross, York
+        ("RHU10", "memorial", "war-memorial or memorial community hospital"),  # Gosport
+        ("RAN01", "orthopaedic", "specialist orthopaedic hospital"),  # RNOH Stanmore
+        ("RAN02", "orthopaedic", "specialist orthopaedic hospital"),  # RNOH Bolsover Street
+        ("RBZ98", "community", "community hospital (NHS.uk address or web page)"),  # Torrington
+        ("RNNBE", "community", "community hospital (NHS.uk address or web page)"),  # Penrith
+        ("RCB05", "community", "community hospital, Easingwold"),  # St Monicas
+        ("RNA04", "outpatient", "Stourbridge"),  # Corbett
+        ("RGM21", "heart_chest", "specialist heart and chest hospital"),  # Royal Papworth
+        ("RP401", "children", "children's hospital"),  # Great Ormond Street
+        ("RDEEB", "closed", "Colchester General"),  # Essex County Hospital
+        ("NT211", "independent", "not an NHS trust hospital"),
+    ],
+)
+def test_rule_excludes_non_hosts_with_their_reason(table, ods, rule, reason):
+    row = table.set_index("id").loc[ods]
+    assert not row["eligible"]
+    assert row["status"] == "excluded"
+    assert row["rule"] == rule
+    assert reason in row["reason"]
+
+
+@pytest.mark.parametrize(
+    ("ods", "rule"),
+    [
+        ("RR801", "acute"),  # Leeds General Infirmary
+        ("RJ122", "acute"),  # St Thomas'
+        ("RXPDA", "acute"),  # Darlington Memorial: acute despite its name
+        ("RBV01", "cancer_centre"),  # The Christie
+        ("RPY01", "cancer_centre"),  # The Royal Marsden (London)
+        ("RAS02", "cancer_centre"),  # Mount Vernon Cancer Centre
+        ("R1K01", "acute"),  # Northwick Park: NHS.uk says Independent Sector
+        ("R0A02", "acute"),  # Manchester Royal Infirmary: Independent Sector, UNKNOWN
+    ],
+)
+def test_acute_hospitals_and_cancer_centres_are_eligible(table, ods, rule):
+    row = table.set_index("id").loc[ods]
+    assert row["eligible"]
+    assert row["status"] == "candidate"
+    assert row["rule"] == rule
+
+
+def test_every_contract_site_is_eligible(table, contract):
+    rows = table.set_index("id").loc[contract["id"]]
+    assert rows["eligible"].all()
+    assert (rows["status"] == "contract").all()
+    assert rows["is_contract"].all()
+    assert int(table["is_contract"].sum()) == 28
+    # Broadgreen is listed as Independent Sector, yet is a contract site
+    assert rows.loc["REMAH", "status"] == "contract"
+    assert (rows["lot"] == contract.set_index("id")["lot"]).all()
+
+
+def test_duplicates_name_the_site_they_merge_into(table):
+    row = table.set_index("id").loc["RBL20"]  # Clatterbridge Hospital, same campus as REN20
+    assert row["status"] == "duplicate"
+    assert not row["eligible"]
+    assert "REN20" in row["reason"]
+    assert "within 250 m" in row["reason"]
+
+
+def test_no_acute_hospital_of_the_old_filter_is_lost(table):
+    old = sites.candidate_table(eligibility="all_acute")
+    assert int(old["eligible"].sum()) == 306  # the filter before the rule, unchanged
+    lost = table.set_index("id").loc[sorted(set(old.loc[old["eligible"], "id"]) -
+                                            set(table.loc[table["eligible"], "id"]))]  # fmt: skip
+    # every newly excluded site says why, by a rule or a curated role
+    assert (lost["status"] == "excluded").all()
+    assert not lost["rule"].isin(["acute", "cancer_centre"]).any()
+    # the ones with big-hospital words are the reviewed list (community, outpatient,
+    # orthopaedic and heart-and-chest sites; see data/site_roles.csv)
+    big = lost[lost["name"].str.contains("General|Royal|Universit|Infirmary", case=False)]
+    assert set(big["rule"]) <= {"community", "outpatient", "orthopaedic", "heart_chest"}
+    assert len(big) == 15
+
+
+def test_include_overrides_the_rule_and_exclude_forbids():
+    t = sites.candidate_table(include=["RHW03"], exclude=["RJ122"]).set_index("id")
+    assert t.loc["RHW03", "status"] == "included"
+    assert t.loc["RHW03", "eligible"]
+    assert "scenario override (include)" in t.loc["RHW03", "reason"]
+    assert "eye hospital or unit" in t.loc["RHW03", "reason"]
+    assert t.loc["RJ122", "status"] == "forbidden"
+    assert not t.loc["RJ122", "eligible"]
+    mapped = sites.candidate_table(include={"RHW03": "sites.lock_open"}).set_index("id")
+    assert "scenario override (sites.lock_open)" in mapped.loc["RHW03", "reason"]
+    cands = sites.candidate_sites(include=["RHW03"])
+    assert "RHW03" in set(cands["id"])
+    assert len(cands) == 209
+
+
+def test_lock_of_an_excluded_site_says_why():
+    with pytest.raises(ValidationError, match=r"lock.*RHW03: excluded, eye hospital or unit"):
+        sites.candidate_sites(lock=["RHW03"])
+
+
+def test_eligibility_none_keeps_every_hospital():
+    t = sites.candidate_table(eligibility="none")
+    assert set(t["status"]) == {"contract", "candidate", "duplicate"}
+    with pytest.raises(ValidationError, match="eligibility must be one of"):
+        sites.candidate_table(eligibility="acute_only")
+
+
+def test_classify_on_toy_rows():
+    h = pd.DataFrame(
+        {
+            "id": ["RX101", "RX102", "RX103", "RX104", "NT101", "RY101"],
+            "name": ["Town General", "Town Eye Unit", "Town Cancer Centre", "Town Hospital",
+                     "Spire Town", "Town Hospital"],
+            "sector": ["NHS Sector"] * 3 + ["Independent Sector"] * 2 + ["NHS Sector"],
+            "sub_type": "Hospital",
+            "parent_ods": ["RX1"] * 4 + ["NT1", "RY1"],
+            "parent_name": ["Town Hospitals NHS Trust"] * 4 + ["Spire", "Town Community NHS"],
+            "website": ["", "", "", "", "", ""],
+        }
+    )  # fmt: skip
+    roles = pd.DataFrame(columns=sites._eligibility.ROLE_COLUMNS)
+    got = sites.classify_hospitals(h, roles=roles)["rule"].tolist()
+    assert got == ["acute", "eye", "cancer_centre", "not_nhs_hospital", "independent",
+                   "non_acute_trust"]  # fmt: skip
+    rescue = pd.DataFrame([{"id": "RX104", "name": "Town Hospital", "role": "acute",
+                            "reason": "acute, mislabelled", "confidence": "H"}])  # fmt: skip
+    out = sites.classify_hospitals(h, roles=rescue).set_index(h["id"])
+    assert out.loc["RX104", "eligible"]
+    assert out.loc["RX104", "reason"] == "acute, mislabelled"
+    assert sites.classify_hospitals(h, "none")["eligible"].all()
+    # the filter before the rule let eye *units* through (only "Eye Hospital|Eye Infirmary")
+    old = sites.classify_hospitals(h, "all_acute")["eligible"].tolist()
+    assert old == [True, True, True, False, False, False]
+
+
+def test_site_roles_are_hospitals_of_the_list():
+    roles = sites.load_site_roles()
+    hospitals = data.load_hospitals().set_index("id")
+    assert roles["id"].isin(hospitals.index).all()
+    listed = hospitals.loc[roles["id"], "name"].str.strip().to_numpy()
+    assert (roles["name"] == listed).all()
+    assert set(roles["role"]) <= set(sites._eligibility.ROLES)
+
+
+def test_bad_site_roles_raise(tmp_path):
+    path = tmp_path / "roles.csv"
+    path.write_text("id,name,role,reason,confidence\nRX1,x,spa,,Q\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"role outside.*confidence outside.*no reason"):
+        sites.load_site_roles(path)
 
 
 def test_candidates_include_exclude_lock_extra():

@@ -244,7 +244,14 @@ class PlacementInputs:
         if self.mobile_units == 0 or self.mobile_scans_per_day == 0:
             mmax[:] = 0
         self.smax, self.mmax = smax, mmax
-        self.install_site_gbp = np.where(contract, self.contract_install_gbp, self.install_gbp)
+        # a site with an existing PET-CT suite (column install_saving, default: the contract
+        # sites) pays contract_install_gbp instead of install_gbp
+        saving = (
+            sites["install_saving"].fillna(False).astype(bool).to_numpy()
+            if "install_saving" in sites
+            else contract
+        )
+        self.install_site_gbp = np.where(saving, self.contract_install_gbp, self.install_gbp)
         self.is_contract = contract
 
         def positions(ids: Any, what: str) -> np.ndarray:
@@ -255,6 +262,9 @@ class PlacementInputs:
                 raise ValidationError(msg)
             return np.array(sorted(self._site_pos[s] for s in ids), dtype=np.int64)
 
+        if "locked" in sites:  # sites.candidate_sites(lock=...) marks sites to keep open
+            marked = self.site_ids[sites["locked"].fillna(False).astype(bool).to_numpy()]
+            lock_open = [*_as_set(lock_open), *marked]
         self.lock_open = positions(lock_open, "lock_open")
         self.lock_static = positions(lock_static, "lock_static")
         self.forbid = positions(forbid, "forbid")

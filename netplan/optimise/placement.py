@@ -154,7 +154,9 @@ class PlacementModel(PlacementFormulation):
         Zones: ``id, scans_per_year`` and optionally ``population``, ``lot``.
     sites
         Candidates: ``id`` and optionally ``name, lot, is_contract, max_static_scanners,
-        allow_static, allow_mobile``.
+        allow_static, allow_mobile, locked`` (True: kept open, as ``lock_open``) and
+        ``install_saving`` (True: the site has a PET-CT suite and pays
+        ``contract_install_gbp``; default: the ``is_contract`` sites).
     cyclotron_minutes
         Site -> cyclotron delivery times ``site_id, cyclotron_id, minutes``; None: no
         tracer constraint.

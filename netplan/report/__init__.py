@@ -6,6 +6,8 @@ Output folder of one scenario (:func:`write_result`)::
     map.html               interactive map (netplan.maps)
     summary.csv            headline figures, one row
     sites.csv              one row per candidate site
+    candidates.csv         every hospital of the NHS.uk list in England (and user site): its
+                           eligibility status, the reason, and whether the plan opened it
     zones.csv              one row per zone
     coverage.csv           population within 30/45/60/90 min and demand served: England,
                            per lot, per ICB, per IMD 2019 quintile
@@ -78,6 +80,7 @@ from .writers import _cell as _cell
 from .writers import _plain as _plain
 from .writers import _stable as _stable
 from .writers import _write_csv as _write_csv
+from .writers import candidates_table as candidates_table
 from .writers import compare as compare
 from .writers import summary_table as summary_table
 from .writers import uncovered_zones as uncovered_zones

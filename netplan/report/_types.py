@@ -26,6 +26,7 @@ class ScenarioResult(Protocol):
     isochrones: Any
     cyclotron_points: Any
     provenance: dict[str, Any]
+    candidates: Any  # pandas.DataFrame of every hospital's eligibility, or None
 
     def summary(self) -> pd.DataFrame:
         """Headline figures as a one-row DataFrame indexed by the scenario name."""

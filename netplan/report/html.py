@@ -468,6 +468,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "mobile_per_day": f"{s.scanners.mobile_scans_per_day:g}",
         "target_days_text": " and ".join(f"{d:g}" for d in s.turnaround.target_days),
         "sites_table": Markup(sites_table),
+        "candidates_text": Markup(_candidates_text(result)),
         "target_utilisation": f"{s.scanners.target_utilisation:.0%}",
         "turnaround_text": turnaround_text,
         "dose_mbq": f"{s.cyclotrons.dose_activity_mbq:g}",
@@ -623,6 +624,68 @@ def _profile_sensitivity_text(result: ScenarioResult) -> str:
         )
         parts.append(f"within {mins} min: {vals}")
     return "; ".join(parts)
+
+
+#: What each eligibility rule keeps (the report's candidates paragraph).
+_RULE_TEXT = {
+    "pet_ct_host": "acute general hospitals and specialist cancer centres",
+    "all_acute": "NHS acute-trust hospitals, the filter before the PET-CT rule",
+    "none": "no rule: every hospital",
+}
+
+
+def _candidates_text(result: ScenarioResult, *, top: int = 6) -> str:
+    """One paragraph on the candidate hospitals: list size, eligible, excluded by reason,
+    contract sites and their preference ('' without a candidate table)."""
+    from markupsafe import escape
+
+    from .._eligibility import RULE_LABELS
+
+    cand = getattr(result, "candidates", None)
+    if cand is None or not len(cand):
+        return ""
+    s = result.scenario
+    status = cand["status"].astype(str)
+    listed = int((status != "extra").sum())
+    eligible = int(cand["eligible"].astype(bool).sum())
+    contract = cand["is_contract"].astype(bool)
+    open_ids = set(result.sites.loc[result.sites["open"].astype(bool), "site_id"].astype(str))
+    n_open_contract = int(cand.loc[contract, "id"].astype(str).isin(open_ids).sum())
+    excluded = cand[status == "excluded"]
+    by_rule = excluded["rule"].astype(str).map(lambda k: RULE_LABELS.get(k, k)).value_counts()
+    reasons = ", ".join(f"{escape(r)} {n:,}" for r, n in by_rule.head(top).items())
+    if len(by_rule) > top:
+        reasons += f", other reasons {int(by_rule.iloc[top:].sum()):,}"
+    others = ", ".join(
+        f"{int((status == k).sum()):,} {label}"
+        for k, label in (
+            ("duplicate", "duplicate(s) of a campus within 250 m"),
+            ("included", "included by a scenario override of the rule"),
+            ("forbidden", "forbidden by the scenario"),
+            ("not_offered", f"eligible but left out by sites.candidates = {s.sites.candidates!r}"),
+            ("extra", "user site(s)"),
+        )
+        if (status == k).any()
+    )
+    pref = s.sites.contract_preference
+    saving = (
+        f"the installation saving is on (a contract site pays "
+        f"{_fmt(s.costs.existing_site_install_gbp, 'gbp')} for its site instead of "
+        f"{_fmt(s.costs.static_install_gbp, 'gbp')})"
+        if pref.install_saving
+        else "the installation saving is off (contract sites pay the full site installation)"
+    )
+    lock = "every contract site is locked open" if pref.lock else "no contract site is locked"
+    return (
+        f"<p id='candidates'>Candidate hospitals: the NHS.uk list holds {listed:,} hospitals "
+        f"in England; <b>{eligible:,}</b> may host PET-CT under the eligibility rule "
+        f"<code>{escape(s.sites.eligibility)}</code> ({_RULE_TEXT.get(s.sites.eligibility, '')}; "
+        f"the {int(contract.sum())} contract sites always). "
+        f"{len(excluded):,} are excluded: {reasons}."
+        f"{(' Also ' + others + '.') if others else ''} "
+        f"Contract sites: {int(contract.sum())}, {n_open_contract} open; {saving}; {lock}. "
+        f"Every hospital's status and reason is in <code>candidates.csv</code>.</p>"
+    )
 
 
 COMPARISON_COLUMNS = {

@@ -76,10 +76,32 @@ def uncovered_zones(result: ScenarioResult) -> pd.DataFrame:
     )
 
 
+def candidates_table(result: ScenarioResult) -> pd.DataFrame | None:
+    """Every hospital's eligibility (``result.candidates``) with ``opened`` from the plan.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The candidate table without geometry, ``opened`` (the site is open in
+        ``result.sites``) after ``status``; None if the result has no candidate table.
+    """
+    cand = getattr(result, "candidates", None)
+    if cand is None:
+        return None
+    out = pd.DataFrame(cand).drop(columns="geometry", errors="ignore").copy()
+    sites = result.sites
+    open_ids = set(sites.loc[sites["open"].astype(bool), "site_id"].astype(str))
+    opened = out["id"].astype(str).isin(open_ids)
+    at = out.columns.get_loc("status") + 1 if "status" in out.columns else len(out.columns)
+    out.insert(int(at), "opened", opened)
+    return out
+
+
 def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
-    """Write the summary, sites, zones, coverage, cyclotrons and uncovered CSVs into ``folder``."""
+    """Write the summary, sites, candidates, zones, coverage, cyclotrons and uncovered CSVs
+    into ``folder``."""
     folder = Path(folder)
-    return {
+    out = {
         "summary": _write_csv(summary_table(result), folder / "summary.csv"),
         "sites": _write_csv(result.sites, folder / "sites.csv"),
         "zones": _write_csv(pd.DataFrame(result.zones), folder / "zones.csv"),
@@ -87,6 +109,10 @@ def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
         "cyclotrons": _write_csv(result.cyclotrons, folder / "cyclotrons.csv"),
         "uncovered": _write_csv(result.uncovered, folder / "uncovered.csv"),
     }
+    candidates = candidates_table(result)
+    if candidates is not None:
+        out["candidates"] = _write_csv(candidates, folder / "candidates.csv")
+    return out
 
 
 def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:

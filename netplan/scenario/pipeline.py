@@ -140,6 +140,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         totals=totals,
         isochrones=iso,
         cyclotron_points=cyclos,
+        candidates=_candidate_table(s, forbid=True),
         provenance=provenance,
     )
 
@@ -313,42 +314,83 @@ def _demand_params(s: Scenario, demand_mod: Any) -> Any:
     )
 
 
-def _sites_and_cyclotrons(s: Scenario, sites_mod: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _candidate_table(s: Scenario, sites_mod: Any = None, *, forbid: bool = False) -> Any:
+    """Every hospital in England with its status under the scenario's eligibility rule and
+    site rules (``candidates.csv``); its eligible rows are the run's candidate sites.
+
+    ``include``, ``lock_open`` and ``lock_static`` override the rule; ``candidates`` marks the
+    eligible sites it leaves out ``not_offered``; with ``forbid`` the ``sites.forbid`` ids are
+    marked ``forbidden`` (the table of the result; the model keeps them as closed sites)."""
+    if sites_mod is None:
+        from .. import sites as sites_mod
     rules = s.sites
-    extra = None
-    if rules.extra:
-        extra = pd.DataFrame([e.model_dump() for e in rules.extra])
+    where = _origin(s._origins, "sites", str(s._source or "scenario"))
+    extra = pd.DataFrame([e.model_dump() for e in rules.extra]) if rules.extra else None
     if rules.candidates == "none" and not rules.include and extra is None:
-        where = _origin(s._origins, "sites", str(s._source or "scenario"))
         msg = f"{where}: sites.candidates is 'none' and sites.include/extra are empty: no sites"
         raise ScenarioError(msg)
+    from .. import data
+
+    listed = set(data.load_hospitals()["id"])
+    overrides = {i: f"sites.{key}" for key in ("lock_static", "lock_open")
+                 for i in getattr(rules, key) if i in listed}  # fmt: skip
+    overrides |= dict.fromkeys(rules.include, "sites.include")
     try:
-        cands = sites_mod.candidate_sites(
-            include=list(rules.include) or None,
+        table = sites_mod.candidate_table(
+            eligibility=rules.eligibility,
+            include=overrides or None,
             exclude=list(rules.exclude) or None,
             extra=extra,
         )
     except ValidationError as exc:
-        where = _origin(s._origins, "sites", str(s._source or "scenario"))
         msg = f"{where}: sites.{exc}"
         raise ScenarioError(msg) from None
-    if rules.candidates != "contract+acute" and len(cands):
-        contract = cands["is_contract"].astype(bool)
-        chosen_extra = cands["id"].isin(
-            [
-                *rules.include,
-                *[e.id for e in rules.extra],
-                *rules.lock_open,
-                *rules.lock_static,
-                *(rules.static_allowed or []),
-            ]
+    if rules.candidates != "contract+acute":
+        chosen = table["id"].isin([*overrides, *[e.id for e in rules.extra],
+                                   *(rules.static_allowed or [])])  # fmt: skip
+        contract = table["is_contract"].astype(bool)
+        offered = {"contract": contract, "acute": ~contract}.get(rules.candidates, contract & False)
+        out = table["eligible"] & ~offered & ~chosen
+        table.loc[out, ["eligible", "status"]] = [False, "not_offered"]
+        table.loc[out, "reason"] = (
+            f"left out by sites.candidates = {rules.candidates!r}; was: "
+            + (table.loc[out, "reason"])
         )
-        if rules.candidates == "contract":
-            cands = cands[contract | chosen_extra]
-        elif rules.candidates == "acute":
-            cands = cands[~contract | chosen_extra]
-        else:  # none
-            cands = cands[chosen_extra]
+    if forbid:
+        hit = table["id"].isin(list(rules.forbid))
+        table.loc[hit, "reason"] = (
+            "forbidden by the scenario (sites.forbid); was: " + (table.loc[hit, "reason"])
+        )
+        table.loc[hit, ["eligible", "status"]] = [False, "forbidden"]
+    return table
+
+
+def _sites_and_cyclotrons(s: Scenario, sites_mod: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rules = s.sites
+    table = _candidate_table(s, sites_mod)
+    pref = rules.contract_preference
+    contract_ids = table.loc[table["is_contract"].astype(bool) & table["eligible"], "id"]
+    clash = sorted(set(rules.forbid) & set(contract_ids)) if pref.lock else []
+    if clash:
+        where = _origin(s._origins, "sites.contract_preference.lock", str(s._source or "scenario"))
+        msg = (
+            f"{where}: sites.contract_preference.lock keeps every contract site open but "
+            f"sites.forbid names contract site(s) {clash}; remove one rule"
+        )
+        raise ScenarioError(msg)
+    # forbidden hospitals of the list stay in the model as closed sites (as before the rule)
+    cands = sites_mod.candidate_sites_from_table(
+        table,
+        lock=list(contract_ids) if pref.lock else None,
+        keep=[i for i in rules.forbid if i in set(table["id"])],
+    )
+    # a contract site already has a PET-CT suite: PlacementModel charges it the existing-site
+    # installation (costs.existing_site_install_gbp) instead of costs.static_install_gbp
+    cands["install_saving"] = cands["is_contract"].astype(bool) & bool(pref.install_saving)
+    # the rule's verdict per site, for netplan.explain (a forbidden hospital may be ineligible)
+    by_id = table.set_index("id")
+    cands["eligible"] = cands["id"].map(by_id["eligible"]).fillna(True).astype(bool)
+    cands["eligibility_reason"] = cands["id"].map(by_id["reason"]).fillna("")
     cands = cands.reset_index(drop=True)
     ids = set(cands["id"].astype(str))
     check_ids(s, "sites.lock_open", rules.lock_open, ids, what="candidate sites")

@@ -44,6 +44,10 @@ class ScenarioResult:
         GeoDataFrame ``site_id, minutes, geometry`` of the open sites (may be empty).
     provenance
         Data versions, network key, package version, solver status, run times.
+    candidates
+        Every hospital of the NHS.uk list in England and every user site, with
+        ``eligible``, ``status`` and ``reason`` under the scenario's eligibility rule and site
+        rules (:func:`netplan.sites.candidate_table`); None if not built.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class ScenarioResult:
         isochrones: Any = None,
         cyclotron_points: Any = None,
         provenance: dict[str, Any] | None = None,
+        candidates: Any = None,
     ) -> None:
         self.scenario = scenario
         self.sites = sites
@@ -70,6 +75,7 @@ class ScenarioResult:
         self.isochrones = isochrones
         self.cyclotron_points = cyclotron_points
         self.provenance = dict(provenance or {})
+        self.candidates = candidates
 
     def __repr__(self) -> str:
         t = self.totals
@@ -93,8 +99,8 @@ class ScenarioResult:
         Returns
         -------
         dict
-            Output name -> path (``report``, ``map``, ``sites``, ``zones``, ``summary``,
-            ``xlsx``, ``gpkg``, ``scenario``).
+            Output name -> path (``report``, ``map``, ``sites``, ``candidates``, ``zones``,
+            ``summary``, ``xlsx``, ``gpkg``, ``scenario``).
         """
         from .. import report
 

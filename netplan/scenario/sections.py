@@ -82,9 +82,41 @@ class ExtraSite(_Section):
     lot: str | None = None
 
 
-class SitesSection(_Section):
-    """Candidate sites and user rules."""
+class ContractPreference(_Section):
+    """How the plan treats the 28 contract sites (``sites.contract_preference``).
 
+    ``install_saving`` (default true): a contract site already has a PET-CT suite, so its
+    site installation (``costs.static_install_gbp``) is not paid again; it pays
+    ``costs.existing_site_install_gbp`` (default 0) instead. False charges it like any other
+    site. ``lock`` (default false): true keeps every contract site open (``lock_open``).
+    Defaults and reasoning: netplan/defaults.yaml ``sites``.
+    """
+
+    install_saving: bool = Field(default_factory=lambda: _d("sites.contract_install_saving"))
+    lock: bool = Field(default_factory=lambda: _d("sites.contract_lock"))
+
+
+class SitesSection(_Section):
+    """Candidate sites and user rules.
+
+    ``eligibility`` is the rule that decides which hospitals of the NHS.uk list may host
+    PET-CT (see :mod:`netplan._eligibility` and data/README.md): ``pet_ct_host`` (default)
+    keeps acute general hospitals and specialist cancer centres and excludes eye,
+    orthopaedic, rehabilitation, mental-health, maternity, children's, dental and community
+    hospitals, hospices, treatment centres, minor-injury units and the like; ``all_acute``
+    is the filter before that rule (NHS acute-trust hospitals); ``none`` keeps every
+    hospital. The 28 contract sites are always eligible. ``candidates`` then chooses among
+    the eligible sites (``contract``, ``acute``: the others, ``contract+acute``, ``none``).
+    ``include`` adds hospitals the rule excludes (so do ``lock_open`` and ``lock_static``),
+    ``exclude`` removes sites, ``forbid`` keeps them closed, ``extra`` adds sites that are
+    not in the list. Every hospital's status and reason is written to ``candidates.csv``.
+    ``contract_preference``: see :class:`ContractPreference`.
+    """
+
+    eligibility: Literal["pet_ct_host", "all_acute", "none"] = Field(
+        default_factory=lambda: _d("sites.eligibility")
+    )
+    contract_preference: ContractPreference = Field(default_factory=ContractPreference)
     candidates: Literal["contract+acute", "contract", "acute", "none"] = "contract+acute"
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
