@@ -31,7 +31,7 @@ from scipy.sparse import csgraph
 from . import settings
 from ._errors import NetworkError, ValidationError
 from ._io import atomic_path
-from ._validate import check_columns, check_lonlat, check_unique
+from ._validate import check_columns, check_lonlat, check_number, check_unique
 
 if TYPE_CHECKING:
     from .graph import DriveGraph
@@ -260,6 +260,7 @@ def node_times(
     pool gave no speed-up, measured), so the sources are not split over threads.
     """
     A = G.csr_reverse if reverse else G.csr
+    max_minutes = check_number(max_minutes, "node_times: max_minutes", allow_none=True)
     limit = np.inf if max_minutes is None else float(max_minutes)
     nodes = np.asarray(nodes, dtype=np.int64)
     return csgraph.dijkstra(A, directed=True, indices=nodes, limit=limit)
@@ -305,7 +306,7 @@ def od_matrix(
     Raises
     ------
     ValidationError, NetworkError
-        As :func:`snap`.
+        As :func:`snap`; also a ``max_minutes`` that is not a positive finite number.
 
     Examples
     --------
@@ -319,6 +320,7 @@ def od_matrix(
        origin_id  destination_id  minutes
     0          1               2      6.0
     """
+    max_minutes = check_number(max_minutes, "od_matrix: max_minutes", allow_none=True)
     t0 = time.perf_counter()
     kw = {
         "max_snap_km": max_snap_km,

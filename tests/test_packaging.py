@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from PyPI's
-CONDA_TO_PYPI = {"pyosmium": "osmium", "matplotlib-base": "matplotlib"}
+CONDA_TO_PYPI = {"pyosmium": "osmium", "matplotlib-base": "matplotlib", "python-build": "build"}
 CONDA_ONLY = {"python", "pip", "nodejs"}
 
 
@@ -44,9 +44,10 @@ def test_every_dependency_has_an_upper_bound() -> None:
         assert "<" in spec, f"{spec} has no upper bound"
 
 
-def test_console_script_is_cli_main() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["netplan"] == "cli:main"
+def test_console_script_is_the_package_cli() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert config["project"]["scripts"]["netplan"] == "netplan.cli:main"
+    assert "py-modules" not in config["tool"]["setuptools"]  # no top-level `cli` module
 
 
 def test_library_never_names_the_mirror_folder() -> None:
