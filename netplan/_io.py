@@ -267,7 +267,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         try:
             os.replace(tmp, path)
         except OSError as exc:
-            kind = "is a folder" if path.is_dir() else f"cannot be replaced ({exc.strerror})"
+            kind = "is a folder" if path.is_dir() else f"cannot be replaced ({exc.strerror or exc})"
             msg = f"cannot write {path}: it {kind}; choose another output name"
             raise OutputError(msg) from exc
     except BaseException:

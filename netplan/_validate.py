@@ -163,12 +163,10 @@ def check_positive(
     bad = ~np.isfinite(values) | (values < 0) | ((values == 0) & (not allow_zero))
     if bad.any():
         labels = df[id_column] if id_column else pd.Series(df.index, index=df.index)
-        kind = (
-            "negative, missing or infinite" if allow_zero else "zero, negative, missing or infinite"
-        )
+        kind = "negative or missing" if allow_zero else "zero, negative or missing"
         msg = (
             f"{source}: {column!r} is {kind} in row(s) {_rows(labels[bad])}; "
-            "correct the values or drop the rows."
+            "correct the values (finite numbers) or drop the rows."
         )
         raise ValidationError(msg)
 
@@ -195,12 +193,14 @@ def check_number(
     >>> check_number(float("nan"), "max_minutes")
     Traceback (most recent call last):
     ...
-    netplan._errors.ValidationError: max_minutes must be a finite number greater than 0, got nan
+    netplan._errors.ValidationError: max_minutes must be a positive finite number, got nan
     """
     if value is None and allow_none:
         return None
     if minimum is None:
         want = "a finite number"
+    elif minimum == 0 and not allow_equal:
+        want = "a positive finite number"
     else:
         want = f"a finite number {'>=' if allow_equal else 'greater than'} {minimum:g}"
     if maximum is not None:

@@ -333,7 +333,7 @@ def npz_problem(path: Path) -> str | None:
     Every member is read, so zip CRCs catch flipped bits and a truncated file fails.
     """
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             for name in z.files:
                 z[name]
     except Exception as exc:

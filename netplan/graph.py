@@ -280,7 +280,7 @@ class DriveGraph:
         """
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 arrays = {name: z[name] for name in (*_ARRAYS, "edge_urban_share")}
             if not isinstance(meta, dict):

@@ -356,7 +356,7 @@ def _density_cached(stamp: str) -> DensitySurface:
     arrays = None
     if cache.is_file():
         try:
-            with np.load(cache, allow_pickle=False) as z:
+            with open(cache, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 arrays = (z["x"], z["y"], z["population"])
             if not (len(arrays[0]) == len(arrays[1]) == len(arrays[2]) > 0) or not all(
                 np.all(np.isfinite(a)) for a in arrays

@@ -87,7 +87,9 @@ def asset_folders() -> list[Path]:
     )
 
 
-def fetch_leaflet(dest: str | Path | None = None, *, url: str | None = None) -> Path:
+def fetch_leaflet(
+    dest: str | Path | None = None, *, url: str | None = None, sha512: str = LEAFLET_SHA512
+) -> Path:
     """Download Leaflet from the npm registry into ``dest/leaflet`` (sha512 checked).
 
     Parameters
@@ -96,8 +98,9 @@ def fetch_leaflet(dest: str | Path | None = None, *, url: str | None = None) -> 
         The assets folder; default ``settings.assets_folder`` when it can be written, else
         ``settings.cache_folder / "assets"`` (both are searched by :func:`leaflet_assets`).
     url
-        Another address (or ``file://`` path) of the same tarball; it must match
-        :data:`LEAFLET_SHA512`.
+        Another address (or ``file://`` path) of the same tarball.
+    sha512
+        The tarball's expected sha512 (base64, as npm's ``integrity``).
 
     Returns
     -------
@@ -143,7 +146,7 @@ def fetch_leaflet(dest: str | Path | None = None, *, url: str | None = None) -> 
         )
         raise DataError(msg) from exc
     digest = base64.b64encode(hashlib.sha512(payload).digest()).decode("ascii")
-    if digest != LEAFLET_SHA512:
+    if digest != sha512:
         msg = f"{address} is not leaflet {LEAFLET_CDN_VERSION} (sha512 differs); nothing written"
         raise DataError(msg)
     folder.mkdir(parents=True, exist_ok=True)

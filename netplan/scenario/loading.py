@@ -61,6 +61,7 @@ def _load_merged(path: Path, *, chain: tuple[Path, ...]) -> tuple[dict[str, Any]
     if not isinstance(raw, dict):
         msg = f"{path}: a scenario must be a mapping of sections, got {type(raw).__name__}"
         raise ScenarioError(msg)
+    raw.pop("provenance", None)  # written by a run (scenario.resolved.yaml): not a setting
     base_name = raw.pop("extends", None)
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
