@@ -362,7 +362,7 @@ def check_cache() -> list[str]:
         state = _check(ds, path)
         if state == "corrupt":
             path.unlink()
-            lines.append(f"{ds.id}: {path} was corrupt; removed (fetched again below)")
+            lines.append(f"{ds.id}: {path} was corrupt; removed (`data fetch` gets it again)")
     for kind in ("graphs", "derived"):
         for path in sorted((folder / kind).glob("*.npz")):
             problem = npz_problem(path)

@@ -445,3 +445,21 @@ def test_a_real_process_prints_one_line_and_no_traceback(
     assert len(lines) == 1, proc.stderr
     assert expect in lines[0]
     assert proc.stdout == ""
+
+
+def test_ids_come_back_exactly_as_written(in_folder: Path) -> None:
+    (in_folder / "o.csv").write_text(
+        "id,lon,lat\n007,-0.727,52.670\n1.10,-0.723,52.587\nNA,-0.70,52.60\n", encoding="utf-8"
+    )
+    (in_folder / "d.csv").write_text("id,lon,lat\n0042,-0.596,52.668\n", encoding="utf-8")
+    argv = ["traveltimes", "--network", "rutland", "--origins", "o.csv", "--destinations"]
+    assert main([*argv, "d.csv", "--out", "od.csv"]) == 0
+    rows = (in_folder / "od.csv").read_text(encoding="utf-8").splitlines()
+    assert [r.split(",")[:2] for r in rows[1:]] == [
+        ["007", "0042"],
+        ["1.10", "0042"],
+        ["NA", "0042"],
+    ]
+    assert main(["isochrones", "--network", "rutland", "--sites", "d.csv", "--minutes", "10",
+                 "--out", "iso.geojson"]) == 0  # fmt: skip
+    assert '"site_id": "0042"' in (in_folder / "iso.geojson").read_text(encoding="utf-8")
