@@ -468,7 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="netplan",
         description=(
             "Plan PET/CT scanner networks by road drive time, capacity and tracer supply. "
-            "Start with `netplan data fetch`, then `netplan run scenarios/england.yaml --out DIR`."
+            "Start with `netplan data fetch`, then `netplan run england --out DIR` (a shipped "
+            "scenario by name, or the path of your own YAML file)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"netplan {netplan.__version__}")

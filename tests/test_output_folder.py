@@ -50,6 +50,7 @@ def test_marker_lists_the_files_with_their_checksums(tmp_path: Path) -> None:
     assert all(len(sha) == 64 for sha in owned.values())
     doc = json.loads((out / report.MARKER).read_text(encoding="utf-8"))
     assert doc["written_by"] == "netplan"
+    assert doc["folder"] == "o"
 
 
 def test_rerun_keeps_every_file_netplan_did_not_write(tmp_path: Path) -> None:

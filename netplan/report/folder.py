@@ -109,7 +109,7 @@ def read_marker(folder: str | Path) -> dict[str, str] | None:
     return owned
 
 
-def _write_marker(folder: Path, files: dict[str, str]) -> None:
+def _write_marker(folder: Path, files: dict[str, str], *, name: str | None = None) -> None:
     from .._io import write_text_atomic
     from .._version import __version__
 
@@ -117,7 +117,7 @@ def _write_marker(folder: Path, files: dict[str, str]) -> None:
         "written_by": "netplan",
         "marker_version": _MARKER_VERSION,
         "netplan_version": __version__,
-        "folder": folder.name,
+        "folder": name or folder.name,
         "files": dict(sorted(files.items())),
     }
     write_text_atomic(folder / MARKER, json.dumps(doc, indent=1) + "\n")
@@ -276,7 +276,7 @@ def _commit(tmp: Path, plan: _Plan) -> None:
     target = plan.target
     new = {rel: _sha256(path) for rel, path in _files(tmp).items()}
     if not plan.exists:
-        _write_marker(tmp, new)
+        _write_marker(tmp, new, name=target.name)
         (tmp / _TMP_FLAG).unlink(missing_ok=True)
         normal_permissions(tmp / MARKER)
         try:
