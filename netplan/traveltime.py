@@ -60,6 +60,13 @@ def _points_frame(points: pd.DataFrame, *, source: str) -> pd.DataFrame:
         raise ValidationError(msg)
     df = points
     if ("lon" not in df.columns or "lat" not in df.columns) and "geometry" in df.columns:
+        kinds = set(getattr(df.geometry, "geom_type", pd.Series(dtype=object)).dropna())
+        if kinds - {"Point"} or df.geometry.isna().any():
+            msg = (
+                f"{source}: geometries must be points, got {sorted(kinds) or 'none'}; use "
+                "e.g. `gdf.assign(geometry=gdf.representative_point())` or give lon, lat columns."
+            )
+            raise ValidationError(msg)
         gdf = df.to_crs(settings.geographic_crs) if getattr(df, "crs", None) else df
         df = pd.DataFrame(
             {
