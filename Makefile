@@ -18,7 +18,7 @@ export MPLBACKEND = Agg
 SCENARIO ?= scenarios/england.yaml
 OUT      ?= outputs/england
 
-.PHONY: env demo test lint data run notebooks bench clean
+.PHONY: env demo test lint data run notebooks bench clean chromium
 
 env: $(STAMP) $(ASSETS)/leaflet/dist/leaflet.js
 
@@ -28,14 +28,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# Leaflet for offline maps, taken from the npm registry at build time (not kept in git).
-$(ASSETS)/leaflet/dist/leaflet.js:
+# Leaflet for offline maps, taken from the npm registry at build time (not kept in git):
+# with npm when it is installed, else by netplan itself (`netplan data assets`, sha512 checked).
+$(ASSETS)/leaflet/dist/leaflet.js: | $(STAMP)
 	@mkdir -p $(ASSETS)
 	@if command -v npm >/dev/null 2>&1; then \
 	  cd $(ASSETS) && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null && \
 	  rm -rf leaflet && mkdir leaflet && tar xzf leaflet-$(LEAFLET_VERSION).tgz -C leaflet --strip-components=1 && \
 	  rm -f leaflet-$(LEAFLET_VERSION).tgz; \
-	else echo "npm not found: maps will load Leaflet from its CDN (needs internet)"; fi
+	else $(BIN)/python -m netplan data assets --dest $(ASSETS) \
+	  || echo "could not fetch Leaflet: maps will load it from its CDN (needs internet)"; fi
+
+# The browser tests need Chromium: found on PATH, else installed with apt-get when we are
+# root (as CI is), else make stops at once and says what to run.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome
+chromium:
+	@for c in $(CHROMIUM_NAMES); do command -v $$c >/dev/null 2>&1 && exit 0; done; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium for the browser tests (apt-get install chromium)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	    && command -v chromium >/dev/null 2>&1; } \
+	    || { echo "error: could not install Chromium; run: sudo apt-get install -y chromium" >&2; exit 1; }; \
+	else \
+	  echo "error: Chromium not found (the browser tests need it); run: sudo apt-get install -y chromium" >&2; \
+	  exit 1; \
+	fi
 
 data: env
 	$(BIN)/python cli.py data fetch
@@ -46,7 +63,7 @@ run: env
 
 demo: data run
 
-test: env
+test: env chromium
 	$(BIN)/python -m pytest -q
 
 lint: env
@@ -61,4 +78,4 @@ bench: env
 	$(BIN)/python benchmarks/bench_optimise.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache outputs
+	rm -rf $(VENV) .pytest_cache .ruff_cache outputs build dist netplan.egg-info

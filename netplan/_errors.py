@@ -46,3 +46,13 @@ class SolverError(NetplanError):
 
 class ScenarioError(ValidationError):
     """A scenario file is invalid (unknown key, wrong type, value out of range)."""
+
+
+class OutputError(NetplanError, OSError):
+    """An output cannot be written: read-only folder, a file in the way, an input in the way.
+
+    Also an :class:`OSError`, so code that tolerates unwritable folders keeps working.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

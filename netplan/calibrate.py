@@ -82,12 +82,10 @@ def read_observed(path_or_frame: Any, *, source: str | None = None) -> pd.DataFr
     if isinstance(path_or_frame, pd.DataFrame):
         df, source = path_or_frame.copy(), source or "observed trips"
     else:
+        from ._validate import read_csv_table
+
         source = source or str(path_or_frame)
-        try:
-            df = pd.read_csv(path_or_frame)
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-            msg = f"{source}: cannot read the observed trips ({exc})."
-            raise ValidationError(msg) from exc
+        df = read_csv_table(path_or_frame, what="observed-trips file", text_columns=())
     check_columns(df, OBSERVED_COLUMNS, source=source)
     minutes = pd.to_numeric(df["minutes"], errors="coerce")
     bad = ~(np.isfinite(minutes) & (minutes > 0))

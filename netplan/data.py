@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import tempfile
 import urllib.request
@@ -29,13 +30,16 @@ import pandas as pd
 import yaml
 
 from . import settings
-from ._errors import DataError, ValidationError
+from ._errors import DataError, OutputError, ValidationError
+from ._io import check_writable_folder, normal_permissions, pid_alive, write_text_atomic
+from ._resources import shipped_path
 from ._validate import check_columns, check_lonlat, check_positive, check_unique
 
 logger = logging.getLogger(__name__)
 
-#: Folder of the small tables the project owns (catalogue, contract sites, lots).
-PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
+#: Folder of the small tables the project owns (catalogue, contract sites, lots): package
+#: data of an installed netplan, the repository's ``data/`` in a checkout.
+PROJECT_DATA = shipped_path("data")
 CATALOGUE_FILE = PROJECT_DATA / "catalogue.yaml"
 _CHUNK = 1 << 20
 _DOWNLOAD_TIMEOUT_S = 60
@@ -130,10 +134,19 @@ def cache_path(dataset_id: str) -> Path:
 
 
 def _expected_sha(ds: Dataset, path: Path) -> str:
-    """Checksum a cached file must have: the catalogue's, or the one recorded at download."""
+    """Checksum a cached file must have: the catalogue's, or the one recorded at download.
+
+    An unreadable or damaged record counts as none (the file is then checked against the
+    catalogue and fetched again if it differs).
+    """
     sidecar = path.with_name(path.name + ".sha256")
     if sidecar.exists():
-        return sidecar.read_text(encoding="utf-8").split()[0]
+        try:
+            words = sidecar.read_text(encoding="utf-8").split()
+        except (OSError, UnicodeDecodeError):
+            words = []
+        if words and len(words[0]) == 64 and all(c in "0123456789abcdef" for c in words[0]):
+            return words[0]
     return ds.sha256
 
 
@@ -151,13 +164,48 @@ def _check(ds: Dataset, path: Path) -> str:
     return "present" if _verified[key] else "corrupt"
 
 
+def check_cache_folder() -> Path:
+    """The cache folder, made if needed; a clear error when it cannot be used.
+
+    Raises
+    ------
+    DataError
+        When ``settings.cache_folder`` (``NETPLAN_CACHE``) is a file, lies under a file, or
+        cannot be written.
+    """
+    folder = Path(settings.cache_folder)
+    try:
+        check_writable_folder(folder, what="cache")
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # OutputError is an OSError too
+        detail = str(exc) if isinstance(exc, OutputError) else f"{folder}: {exc.strerror or exc}"
+        msg = (
+            f"the netplan cache folder cannot be used ({detail}); set NETPLAN_CACHE (or "
+            "netplan.settings.cache_folder) to a writable folder"
+        )
+        raise DataError(msg) from None
+    return folder
+
+
 def _atomic_write_from(src: io.BufferedIOBase, dest: Path) -> Path:
-    """Stream ``src`` into a temp file beside ``dest``; return the temp path."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    """Stream ``src`` into a temp file beside ``dest``; return the temp path.
+
+    The temp file carries this process's id (a later :func:`check_cache` removes it if the
+    process died) and gets the usual permissions, so a shared cache stays readable.
+    """
+    check_cache_folder()
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{dest.name}.{os.getpid()}-", suffix=".part", dir=dest.parent
+        )
+    except OSError as exc:
+        msg = f"cannot write into the cache folder {dest.parent}: {exc.strerror or exc}"
+        raise DataError(msg) from None
     try:
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(src, out, _CHUNK)
+        normal_permissions(tmp)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -232,7 +280,7 @@ def _fetch_one(ds: Dataset, mirror: Path | None, *, force: bool) -> Path:
                 "version; results may differ from the documented figures",
                 stacklevel=3,
             )
-            sidecar.write_text(f"{digest}  {dest.name}\n", encoding="utf-8")
+            write_text_atomic(sidecar, f"{digest}  {dest.name}\n")
         else:
             sidecar.unlink(missing_ok=True)
         os.replace(tmp, dest)
@@ -277,6 +325,58 @@ def fetch(
         raise DataError(msg)
     chosen = [_get(i) for i in (ids or list(catalogue()))]
     return [_fetch_one(ds, mirror_path, force=force) for ds in chosen]
+
+
+def npz_problem(path: Path) -> str | None:
+    """Why a cached ``.npz`` (graph or derived file) cannot be used, or None if it reads.
+
+    Every member is read, so zip CRCs catch flipped bits and a truncated file fails.
+    """
+    try:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            for name in z.files:
+                z[name]
+    except Exception as exc:
+        return f"unreadable ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
+    return None
+
+
+def check_cache() -> list[str]:
+    """Verify every cached file; repair what can be repaired. Returns one line per finding.
+
+    Datasets are checksummed again (not trusting this process's memo): corrupt ones are
+    removed so that :func:`fetch` gets them again. Built graphs (``graphs/*.npz``) and
+    derived files (``derived/*.npz``) are loaded: unreadable ones are removed and rebuilt on
+    next use. Temporary files of fetches and writes that were killed are removed.
+
+    Raises
+    ------
+    DataError
+        When the cache folder cannot be used.
+    """
+    folder = check_cache_folder()
+    lines: list[str] = []
+    _verified.clear()
+    for ds in catalogue().values():
+        path = cache_path(ds.id)
+        state = _check(ds, path)
+        if state == "corrupt":
+            path.unlink()
+            lines.append(f"{ds.id}: {path} was corrupt; removed (`data fetch` gets it again)")
+    for kind in ("graphs", "derived"):
+        for path in sorted((folder / kind).glob("*.npz")):
+            problem = npz_problem(path)
+            if problem:
+                path.unlink(missing_ok=True)
+                lines.append(f"{kind}/{path.name}: {problem}; removed, rebuilt on next use")
+    part = re.compile(r"^\..+\.(\d+)-[a-z0-9_]{8}\.part(\.\w+)?$")
+    for path in sorted(folder.rglob(".*.part*")):
+        found = part.match(path.name)
+        if path.is_file() and (found is None or not pid_alive(int(found.group(1)))):
+            path.unlink(missing_ok=True)
+            lines.append(f"removed a leftover temporary file {path}")
+    lines.append(f"cache {folder} checked: {len(lines)} problem(s) found and repaired")
+    return lines
 
 
 def dataset_path(dataset_id: str) -> Path:

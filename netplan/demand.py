@@ -276,13 +276,16 @@ def zones_from_points(df: pd.DataFrame, *, source: str = "zones") -> gpd.GeoData
 def _growth_value(value: Any, *, name: str) -> float | dict[int, float]:
     if isinstance(value, Mapping):
         table = {int(k): float(v) for k, v in value.items()}
-        bad = {k: v for k, v in table.items() if not v > -1}
+        bad = {k: v for k, v in table.items() if not (v > -1 and np.isfinite(v))}
         if bad:
             msg = f"{name}: growth rates must be > -1, got {bad}"
             raise ValidationError(msg)
         return table
+    if isinstance(value, bool):
+        msg = f"{name} must be a number (a fraction per year), got {value!r}"
+        raise ValidationError(msg)
     rate = float(value)
-    if not rate > -1:
+    if not (rate > -1 and np.isfinite(rate)):
         msg = f"{name} must be > -1 (a fraction per year, e.g. 0.1 for 10 %), got {value!r}"
         raise ValidationError(msg)
     return rate
@@ -330,8 +333,12 @@ class DemandParams:
     def __post_init__(self) -> None:
         """Validate and normalise the values (tracer names to their keys)."""
         set_ = object.__setattr__
-        set_(self, "year", int(self.year))
-        set_(self, "base_year", int(self.base_year))
+        for name in ("year", "base_year"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not float(value).is_integer():
+                msg = f"demand.{name} must be a whole year such as 2025, got {value!r}"
+                raise ValidationError(msg)
+            set_(self, name, int(value))
         if not (np.isfinite(self.rate_per_1000) and self.rate_per_1000 >= 0):
             msg = f"demand.rate_per_1000 must be >= 0, got {self.rate_per_1000!r}"
             raise ValidationError(msg)

@@ -13,7 +13,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,25 +280,33 @@ class DriveGraph:
         """
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 arrays = {name: z[name] for name in (*_ARRAYS, "edge_urban_share")}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            msg = f"cannot read drive graph {path}: {exc}. Delete it and build the graph again."
+            if not isinstance(meta, dict):
+                msg = "its metadata is not a mapping"
+                raise ValueError(msg)
+            if meta.get("format_version") != _FORMAT_VERSION:
+                msg = f"drive graph {path} has format {meta.get('format_version')}; rebuild it."
+                raise NetworkError(msg)
+            _check_arrays(arrays)
+            G = cls(
+                **arrays,
+                source=meta["source"],
+                detail=meta["detail"],
+                key=meta["key"],
+                speed_model=SpeedModel.from_dict(meta["speed_model"]),
+                profile=_profile_from_meta(meta.get("profile"), meta.get("profile_source")),
+                islands=meta.get("islands") or {},
+                crs=meta["crs"],
+            )
+        except NetworkError:
+            raise
+        except Exception as exc:
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            msg = f"cannot read drive graph {path} ({detail}); delete it and build the graph again"
             raise NetworkError(msg) from exc
-        if meta.get("format_version") != _FORMAT_VERSION:
-            msg = f"drive graph {path} has format {meta.get('format_version')}; rebuild it."
-            raise NetworkError(msg)
-        return cls(
-            **arrays,
-            source=meta["source"],
-            detail=meta["detail"],
-            key=meta["key"],
-            speed_model=SpeedModel.from_dict(meta["speed_model"]),
-            profile=_profile_from_meta(meta.get("profile"), meta.get("profile_source")),
-            islands=meta.get("islands") or {},
-            crs=meta["crs"],
-        )
+        return G
 
     @property
     def urban_share(self) -> np.ndarray:
@@ -367,6 +374,36 @@ _ARRAYS = (
 
 
 # ------------------------------------------------------------------------------- helpers
+def _check_arrays(arrays: Mapping[str, np.ndarray]) -> None:
+    """Raise ValueError unless the arrays of a saved graph fit together."""
+    n = len(arrays["node_ids"])
+    m = len(arrays["edge_u"])
+    for name in ("x", "y", "lon", "lat"):
+        if len(arrays[name]) != n:
+            msg = f"{name} has {len(arrays[name])} values for {n} nodes"
+            raise ValueError(msg)
+    for name in (
+        "edge_v",
+        "edge_length_m",
+        "edge_minutes",
+        "edge_speed_kph",
+        "edge_class",
+        "edge_urban_share",
+    ):
+        if len(arrays[name]) != m:
+            msg = f"{name} has {len(arrays[name])} values for {m} edges"
+            raise ValueError(msg)
+    for name in ("edge_u", "edge_v"):
+        a = arrays[name]
+        if m and (a.min() < 0 or a.max() >= n):
+            msg = f"{name} names nodes outside 0..{n - 1}"
+            raise ValueError(msg)
+    minutes = arrays["edge_minutes"]
+    if m and not (np.all(np.isfinite(minutes)) and minutes.min() >= 0):
+        msg = "edge_minutes holds negative or non-finite values"
+        raise ValueError(msg)
+
+
 def _assemble(
     node_ids: np.ndarray,
     lon: np.ndarray,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ import pandas as pd
 from . import settings
 from ._errors import ValidationError
 from ._io import atomic_path
+from ._validate import check_number
 from .traveltime import (
     DEFAULT_ACCESS_SPEED_KPH,
     DEFAULT_DETOUR_FACTOR,
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from .graph import DriveGraph
 
 logger = logging.getLogger(__name__)
+
+#: Output formats of :func:`to_file` by extension (GDAL drivers).
+FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
 
 
 def isochrones(
@@ -94,10 +98,14 @@ def isochrones(
     import geopandas as gpd
     import shapely
 
-    thresholds = sorted({float(m) for m in minutes})
-    if not thresholds or thresholds[0] <= 0:
+    if isinstance(minutes, (str, bytes)) or not isinstance(minutes, Iterable):
+        minutes = [minutes]  # type: ignore[list-item]
+    thresholds = sorted({check_number(m, "isochrones: minutes") for m in minutes})
+    if not thresholds:
         msg = f"isochrones: minutes must be positive numbers, got {list(minutes)!r}."
         raise ValidationError(msg)
+    check_number(buffer_m, "isochrones: buffer_m")
+    check_number(simplify_m, "isochrones: simplify_m", allow_equal=True)
     if direction not in {"to_site", "from_site"}:
         msg = f"isochrones: direction must be 'to_site' or 'from_site', got {direction!r}."
         raise ValidationError(msg)
@@ -218,7 +226,7 @@ def to_file(gdf: gpd.GeoDataFrame, path: str | Path, *, driver: str | None = Non
         If the extension is not one geopandas can write.
     """
     path = Path(path)
-    drivers = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
+    drivers = FORMATS
     driver = driver or drivers.get(path.suffix.lower())
     if driver is None:
         msg = f"{path}: unknown output format; use one of {sorted(drivers)}."

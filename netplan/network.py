@@ -25,6 +25,7 @@ optional. Ways tagged ``access``/``motor_vehicle``/``motorcar`` = no/private, ``
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -175,6 +176,10 @@ def graph_from_edge_list(
         msg = f"{source}: the edge list is empty; no drivable roads."
         raise NetworkError(msg)
     a, b = _pos("u"), _pos("v")
+    from ._validate import check_lonlat, check_positive
+
+    check_positive(edges, "length_km", source=f"{source} edges")
+    check_lonlat(nodes, source=f"{source} nodes", id_column="node", bounds=(-180, -90, 180, 90))
     length_m = edges["length_km"].to_numpy(dtype=float) * 1000.0
     if "highway" in edges.columns:
         cls_names = edges["highway"].fillna(major_class).astype(str).to_numpy()
@@ -353,7 +358,9 @@ def graph_from_name(
                 G.profile = profile
             return G
         except NetworkError as exc:
-            logger.warning("ignoring unreadable cached graph: %s", exc)
+            logger.warning("rebuilding the cached graph of %s: %s", name, exc)
+            with contextlib.suppress(OSError):
+                cache.unlink()
     if name == "england-major-roads":
         nodes, edges = data.load_major_roads()
         G = graph_from_edge_list(
@@ -373,5 +380,8 @@ def graph_from_name(
         G = add_ferries(G, profile)
     G.key = key
     if use_cache:
-        G.save(cache)
+        try:
+            G.save(cache)
+        except OSError as exc:  # a read-only cache only costs time
+            logger.warning("cannot cache the graph of %s (%s); it is rebuilt next time", name, exc)
     return G

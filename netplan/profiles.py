@@ -260,13 +260,9 @@ def load_profile(name_or_path: str | Path | SpeedProfile | None = None) -> Speed
             "of a profile YAML file (as written by `netplan calibrate`)."
         )
         raise ValidationError(msg)
-    import yaml
+    from ._yaml import load_file, plain
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        msg = f"{path}: cannot read the speed profile ({exc})."
-        raise ValidationError(msg) from exc
+    raw = plain(load_file(path, what="speed profile"))
     if not isinstance(raw, Mapping):
         msg = f"{path}: a speed profile must be a mapping (see netplan/profiles.yaml)."
         raise ValidationError(msg)
@@ -360,10 +356,16 @@ def _density_cached(stamp: str) -> DensitySurface:
     arrays = None
     if cache.is_file():
         try:
-            with np.load(cache, allow_pickle=False) as z:
+            with open(cache, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 arrays = (z["x"], z["y"], z["population"])
-        except (OSError, ValueError, KeyError) as exc:
+            if not (len(arrays[0]) == len(arrays[1]) == len(arrays[2]) > 0) or not all(
+                np.all(np.isfinite(a)) for a in arrays
+            ):
+                msg = "arrays of different lengths or non-finite values"
+                raise ValueError(msg)
+        except Exception as exc:
             logger.warning("rebuilding unreadable derived file %s (%s)", cache, exc)
+            arrays = None
     if arrays is None:
         from . import data
         from ._geo import _to_bng

@@ -31,7 +31,7 @@ from scipy.sparse import csgraph
 from . import settings
 from ._errors import NetworkError, ValidationError
 from ._io import atomic_path
-from ._validate import check_columns, check_lonlat, check_unique
+from ._validate import check_columns, check_lonlat, check_number, check_unique
 
 if TYPE_CHECKING:
     from .graph import DriveGraph
@@ -60,6 +60,13 @@ def _points_frame(points: pd.DataFrame, *, source: str) -> pd.DataFrame:
         raise ValidationError(msg)
     df = points
     if ("lon" not in df.columns or "lat" not in df.columns) and "geometry" in df.columns:
+        kinds = set(getattr(df.geometry, "geom_type", pd.Series(dtype=object)).dropna())
+        if kinds - {"Point"} or df.geometry.isna().any():
+            msg = (
+                f"{source}: geometries must be points, got {sorted(kinds) or 'none'}; use "
+                "e.g. `gdf.assign(geometry=gdf.representative_point())` or give lon, lat columns."
+            )
+            raise ValidationError(msg)
         gdf = df.to_crs(settings.geographic_crs) if getattr(df, "crs", None) else df
         df = pd.DataFrame(
             {
@@ -260,6 +267,7 @@ def node_times(
     pool gave no speed-up, measured), so the sources are not split over threads.
     """
     A = G.csr_reverse if reverse else G.csr
+    max_minutes = check_number(max_minutes, "node_times: max_minutes", allow_none=True)
     limit = np.inf if max_minutes is None else float(max_minutes)
     nodes = np.asarray(nodes, dtype=np.int64)
     return csgraph.dijkstra(A, directed=True, indices=nodes, limit=limit)
@@ -305,7 +313,7 @@ def od_matrix(
     Raises
     ------
     ValidationError, NetworkError
-        As :func:`snap`.
+        As :func:`snap`; also a ``max_minutes`` that is not a positive finite number.
 
     Examples
     --------
@@ -319,6 +327,7 @@ def od_matrix(
        origin_id  destination_id  minutes
     0          1               2      6.0
     """
+    max_minutes = check_number(max_minutes, "od_matrix: max_minutes", allow_none=True)
     t0 = time.perf_counter()
     kw = {
         "max_snap_km": max_snap_km,

@@ -57,14 +57,14 @@ def test_same_scenario_twice_gives_identical_csvs(first_run: Path, tmp_path: Pat
         assert (first_run / name).read_bytes() == (again / name).read_bytes(), name
 
 
-def test_rerun_replaces_a_netplan_folder(first_run: Path, tmp_path: Path) -> None:
+def test_rerun_replaces_netplans_files_only(first_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "again"
     assert main(["run", str(SMALL), "--out", str(out)]) == 0
-    (out / "stale.txt").write_text("left from an older run", encoding="utf-8")
-    assert (
-        main(["run", str(_variant(tmp_path, "faster", drive_minutes=20)), "--out", str(out)]) == 0
-    )
-    assert not (out / "stale.txt").exists()  # the whole folder was swapped
+    (out / "notes.txt").write_text("the user's own file", encoding="utf-8")
+    scenario = _variant(out, "faster", drive_minutes=20)  # the scenario lives in --out
+    assert main(["run", str(scenario), "--out", str(out)]) == 0
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "the user's own file"
+    assert scenario.is_file()
     assert "faster" in (out / "summary.csv").read_text(encoding="utf-8")
 
 

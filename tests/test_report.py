@@ -132,9 +132,10 @@ def test_refuses_a_folder_not_written_by_netplan(result, tmp_path: Path) -> None
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     with pytest.raises(report.OutputFolderError, match="is a file"):
         result.to_folder(tmp_path / "afile")
-    paths = result.to_folder(target, force=True)  # forced: replaced entirely
-    assert not (target / "notes.txt").exists()
+    paths = result.to_folder(target, force=True)  # forced: netplan's files added
+    assert (target / "notes.txt").read_text(encoding="utf-8") == "precious"
     assert paths["sites"].is_file()
+    assert sorted(report.read_marker(target)) == sorted(p.name for p in paths.values())
 
 
 def test_failure_midway_leaves_the_old_folder_whole(

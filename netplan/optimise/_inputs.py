@@ -22,7 +22,7 @@ import pandas as pd
 import pulp
 
 from .._errors import InfeasibleError, ValidationError
-from .._validate import check_columns, check_unique
+from .._validate import check_columns, check_od, check_unique
 from ._base import default
 from ._core import EPS, OBJECTIVES
 
@@ -214,6 +214,9 @@ class PlacementInputs:
         forbid: Any,
         min_sites_per_lot: Mapping[Any, int] | None,
     ) -> None:
+        if not isinstance(sites, pd.DataFrame) or len(sites) == 0:
+            msg = "sites: no candidate sites; give a DataFrame with one row per site (column id)"
+            raise ValidationError(msg)
         check_unique(sites, "id", source="sites")
         self.site_ids = np.asarray(sites["id"].to_numpy(), dtype=object)
         self.n_sites = len(self.site_ids)
@@ -278,6 +281,9 @@ class PlacementInputs:
             raise ValidationError(msg)
 
     def _read_demand(self, demand: pd.DataFrame) -> None:
+        if not isinstance(demand, pd.DataFrame) or len(demand) == 0:
+            msg = "demand: no zones; give a DataFrame with one row per zone (id, scans_per_year)"
+            raise ValidationError(msg)
         check_unique(demand, "id", source="demand")
         check_columns(demand, ["id", "scans_per_year"], source="demand")
         self.zone_ids = np.asarray(demand["id"].to_numpy(), dtype=object)
@@ -318,7 +324,14 @@ class PlacementInputs:
                 msg = "cyclotron capacity / require_backup need cyclotron_minutes"
                 raise ValidationError(msg)
             return
-        check_columns(cyc, ["site_id", "cyclotron_id", "minutes"], source="cyclotron_minutes")
+        check_od(
+            cyc,
+            source="cyclotron_minutes",
+            origin_col="site_id",
+            destination_col="cyclotron_id",
+            origins=self.site_ids,
+            origin_what="sites",
+        )
         table = cyc[cyc["site_id"].isin(self._site_pos)].copy()
         table["minutes"] = pd.to_numeric(table["minutes"], errors="coerce")
         table = table.dropna(subset=["minutes"])
@@ -418,7 +431,7 @@ class PlacementInputs:
             raise InfeasibleError(msg, _INFEASIBLE)
 
     def _read_pairs(self, od: pd.DataFrame) -> None:
-        check_columns(od, ["origin_id", "destination_id", "minutes"], source="od")
+        check_od(od, source="od", origins=self.zone_ids, destinations=self.site_ids)
         zone = self._zone_pos.get_indexer(od["origin_id"])
         site = pd.Index(self.site_ids).get_indexer(od["destination_id"])
         minutes = pd.to_numeric(od["minutes"], errors="coerce").to_numpy(dtype=float)
@@ -452,7 +465,7 @@ class PlacementInputs:
         self.coverable = has
 
     def _read_od_all(self, od_all: pd.DataFrame) -> pd.DataFrame:
-        check_columns(od_all, ["origin_id", "destination_id", "minutes"], source="od_all")
+        check_od(od_all, source="od_all", origins=self.zone_ids, destinations=self.site_ids)
         zone = self._zone_pos.get_indexer(od_all["origin_id"])
         site = pd.Index(self.site_ids).get_indexer(od_all["destination_id"])
         minutes = pd.to_numeric(od_all["minutes"], errors="coerce").to_numpy(dtype=float)

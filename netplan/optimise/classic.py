@@ -28,7 +28,7 @@ import pandas as pd
 import pulp
 
 from .._errors import InfeasibleError, ValidationError
-from .._validate import check_columns
+from .._validate import check_od
 from ._base import Status, raise_for_status, safe_name, solve_pulp
 from .result import Solution
 
@@ -153,7 +153,17 @@ class _ClassicModel:
         -------
         model
         """
-        check_columns(od, [origin_col, destination_col, value_col], source=f"{cls.name} od")
+        check_od(
+            od,
+            source=f"{cls.name} od",
+            origin_col=origin_col,
+            destination_col=destination_col,
+            value_col=value_col,
+            origins=demand_ids,
+            destinations=site_ids,
+            origin_what="demand ids",
+            destination_what="site ids",
+        )
         table = od.pivot_table(
             index=origin_col, columns=destination_col, values=value_col, aggfunc="min"
         )

@@ -18,15 +18,15 @@ Output folder of one scenario (:func:`write_result`)::
     results.gpkg           layers sites, zones, cyclotrons, isochrones
     scenario.resolved.yaml the resolved scenario + provenance (data sha256s, network key,
                            package version, solver status, run times)
-    .netplan-output        marker: this folder was written by netplan
+    .netplan-output        marker: the files netplan wrote here (with their sha256)
 
-Rules for the output folder (tested): everything is built in a temporary sibling folder and
-swapped into place with renames, so an existing folder is either left as it was or fully
-replaced, never half-overwritten. An existing folder is replaced only when it is empty or
-carries the ``.netplan-output`` marker; any other existing folder (or file) is refused
-unless ``force=True``. CSVs hold no timestamps or run times and round floats to fixed
-decimals, so the same scenario run twice gives byte-identical CSVs; run times live in the
-report and the resolved YAML only.
+Rules for the output folder (tested, see :mod:`netplan.report.folder`): everything is built
+in a temporary sibling folder first, so a failed run changes nothing. netplan then replaces
+only the files its marker lists and never touches any other file (a user's notes, the
+scenario being run); a non-empty folder without a marker is refused unless ``force=True``,
+which adds netplan's files and still deletes nothing. CSVs hold no timestamps or run times
+and round floats to fixed decimals, so the same scenario run twice gives byte-identical CSVs;
+run times live in the report and the resolved YAML only.
 
 The package is split by what each part owns; this module writes a whole folder
 (:func:`write_result`, :func:`write_comparison`) from them and re-exports their names::
@@ -46,16 +46,18 @@ import datetime as _dt
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._errors import NetplanError as NetplanError
 from .._errors import ValidationError as ValidationError
+from .folder import LEGACY_NAMES as LEGACY_NAMES
 from .folder import MARKER as MARKER
 from .folder import OutputFolderError as OutputFolderError
 from .folder import _check_target as _check_target
 from .folder import _normal_permissions as _normal_permissions
 from .folder import atomic_folder as atomic_folder
 from .folder import check_output_folder as check_output_folder
+from .folder import read_marker as read_marker
 from .html import _TEMPLATES as _TEMPLATES
 from .html import ATTRIBUTIONS as ATTRIBUTIONS
 from .html import COMPARISON_COLUMNS as COMPARISON_COLUMNS
@@ -93,6 +95,38 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+_TABLES = ("summary.csv", "sites.csv", "zones.csv", "coverage.csv", "cyclotrons.csv")
+
+
+def output_names(scenario: Any) -> list[str]:
+    """The files :func:`write_result` writes for ``scenario`` (by its ``outputs`` section)."""
+    outputs = scenario.outputs
+    names = [*_TABLES, "scenario.resolved.yaml"]
+    for flag, name in (
+        ("xlsx", "results.xlsx"),
+        ("gpkg", "results.gpkg"),
+        ("map", "map.html"),
+        ("report", "report.html"),
+    ):
+        if getattr(outputs, flag):
+            names.append(name)
+    return names
+
+
+def comparison_names(scenarios: Sequence[Any]) -> list[str]:
+    """The files :func:`write_comparison` writes for ``scenarios`` (relative paths)."""
+    names = ["comparison.csv", "comparison.html"]
+    for s in scenarios:
+        sub = _safe_dirname(s.name)
+        names += [f"{sub}/{n}" for n in (*output_names(s), MARKER)]
+    return names
+
+
+def input_files(scenario: Any) -> list[Path]:
+    """The files a scenario was read from (never overwritten by its outputs)."""
+    files = getattr(scenario, "input_files", None)
+    return list(files()) if callable(files) else []
+
 
 def write_result(
     result: ScenarioResult, out_dir: str | Path, *, force: bool = False
@@ -113,7 +147,7 @@ def write_result(
     outputs = result.scenario.outputs
     names: dict[str, str] = {}
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    with atomic_folder(out_dir, force=force) as tmp:
+    with atomic_folder(out_dir, force=force, inputs=input_files(result.scenario)) as tmp:
         for key, path in write_tables(result, tmp).items():
             names[key] = path.name
         if outputs.xlsx:
@@ -156,7 +190,8 @@ def write_comparison(
     compare(results)  # validates names before anything is written
     names: dict[str, str] = {}
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    with atomic_folder(out_dir, force=force) as tmp:
+    inputs = [f for r in results for f in input_files(r.scenario)]
+    with atomic_folder(out_dir, force=force, inputs=inputs) as tmp:
         links = []
         for r in results:
             sub = _safe_dirname(r.scenario.name)

@@ -45,6 +45,9 @@ The package is split by what each part owns (arrows: imports at run time)::
     pipeline --> loading, tables, result the run; its output tables; the result container
     sweeps                               --set KEY=V1,V2 variants (via with_overrides)
 
+:func:`shipped` lists the scenarios that ship with netplan (package data; the repository's
+``scenarios/``); :meth:`Scenario.from_yaml` finds one by its name alone.
+
 ``ScenarioResult.to_folder`` calls :func:`netplan.report.write_result`; ``netplan.report``,
 ``netplan.maps`` and ``netplan.plot`` never import this package. Every name is re-exported
 here.
@@ -62,6 +65,8 @@ from .loading import _load_merged as _load_merged
 from .loading import _origin as _origin
 from .loading import _suggest as _suggest
 from .loading import check_ids as check_ids
+from .loading import resolve_scenario_path as resolve_scenario_path
+from .loading import shipped as shipped
 from .pipeline import _RUN_STEPS as _RUN_STEPS
 from .pipeline import _demand_params as _demand_params
 from .pipeline import _filter_area as _filter_area
@@ -110,4 +115,5 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "check_ids",
+    "shipped",
 ]

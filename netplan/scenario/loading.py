@@ -13,9 +13,26 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
+from .. import _yaml
+from .._errors import ScenarioError, ValidationError
 
-from .._errors import ScenarioError
+
+def shipped() -> dict[str, Path]:
+    """The scenarios shipped with netplan: name -> file (``rutland_small`` -> ...yaml)."""
+    from .._resources import shipped_path
+
+    folder = shipped_path("scenarios")
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def resolve_scenario_path(path: str | Path) -> Path:
+    """``path`` itself, or the shipped scenario of that name when no such file exists."""
+    path = Path(path)
+    if not path.exists() and path.parent == Path():
+        found = shipped().get(path.stem if path.suffix in (".yaml", ".yml") else path.name)
+        if found is not None:
+            return found
+    return path
 
 
 def _load_merged(path: Path, *, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -26,20 +43,25 @@ def _load_merged(path: Path, *, chain: tuple[Path, ...]) -> tuple[dict[str, Any]
         msg = f"{path}: `extends` makes a cycle: {cycle}"
         raise ScenarioError(msg)
     if not path.is_file():
-        msg = f"scenario file {path} not found"
+        if path.is_dir():
+            msg = f"{path} is a folder, not a scenario file; give a .yaml file"
+        else:
+            msg = f"scenario file {path} not found"
+            if not chain:
+                msg += f" (shipped scenarios: {', '.join(shipped())})"
         if chain:
             msg += f" (named by `extends` in {chain[-1]})"
         raise ScenarioError(msg)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        msg = f"{path} is not valid YAML: {exc}"
-        raise ScenarioError(msg) from None
+        raw = _yaml.load_file(path, what="scenario file")
+    except ValidationError as exc:
+        raise ScenarioError(str(exc)) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         msg = f"{path}: a scenario must be a mapping of sections, got {type(raw).__name__}"
         raise ScenarioError(msg)
+    raw.pop("provenance", None)  # written by a run (scenario.resolved.yaml): not a setting
     base_name = raw.pop("extends", None)
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}

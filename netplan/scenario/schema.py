@@ -7,17 +7,21 @@ key, applies overrides, and hands itself to :mod:`netplan.scenario.pipeline` to 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 from pydantic import ValidationError as PydanticValidationError
 
 from .._errors import ScenarioError
 from .._io import write_text_atomic
-from .loading import _deep_merge, _load_merged, _origin, _suggest
+from ._checks import _model_at as _model_at
+from ._checks import _unwrap as _unwrap
+from ._checks import explain
+from .loading import _deep_merge, _load_merged, _origin, _suggest, resolve_scenario_path
 from .pipeline import _inputs, _placement_model, run_scenario
 from .sections import (
     CostsSection,
@@ -31,6 +35,7 @@ from .sections import (
     SolverSection,
     TravelSection,
     TurnaroundSection,
+    _Checked,
     _d,
 )
 
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
     from .result import ScenarioResult
 
 
-class Scenario(BaseModel):
+class Scenario(_Checked):
     """A complete, validated planning scenario.
 
     Build one with :meth:`from_yaml` or directly (``Scenario(drive_minutes=45)``); change
@@ -50,8 +55,6 @@ class Scenario(BaseModel):
     >>> s.with_overrides({"fleet.mobile_units": 0}).fleet.mobile_units
     0
     """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     name: str = "scenario"
     description: str = ""
@@ -84,7 +87,9 @@ class Scenario(BaseModel):
         Parameters
         ----------
         path
-            The YAML file.
+            The YAML file, or the name of a scenario shipped with netplan
+            (``"rutland_small"``, ``"england.yaml"``; see :func:`netplan.scenario.shipped`)
+            when no such file exists.
 
         Returns
         -------
@@ -93,11 +98,15 @@ class Scenario(BaseModel):
         Raises
         ------
         ScenarioError
-            For a missing or unreadable file, an ``extends`` cycle, an unknown key (with
+            For a missing, unreadable or non-UTF-8 file, invalid YAML or a key given twice
+            (with the line), an ``extends`` cycle, an unknown key (with
             the nearest valid name), a wrong type or an out-of-range value; the message
             names the file and the dotted key.
         """
-        path = Path(path)
+        if not isinstance(path, (str, os.PathLike)):
+            msg = f"Scenario.from_yaml: expected the path of a YAML file, got {path!r}"
+            raise ScenarioError(msg)
+        path = resolve_scenario_path(path)
         raw, origins = _load_merged(path, chain=())
         if origins.get("name") != str(path):  # not named in this file: use its stem, so a
             raw["name"] = path.stem  # variant never inherits its base's name
@@ -145,6 +154,22 @@ class Scenario(BaseModel):
     def source(self) -> Path | None:
         """The file this scenario was read from (None when built in code)."""
         return self._source
+
+    def input_files(self) -> list[Path]:
+        """The files this scenario was read from: itself, its bases, network and profile files.
+
+        The outputs of a run never overwrite or remove them (:func:`netplan.report.write_result`).
+        """
+        files = {Path(f) for f in self._origins.values() if Path(f).is_file()}
+        if self._source is not None:
+            files.add(Path(self._source))
+        for ref in (self.network.name, self.network.profile):
+            path = Path(ref)
+            if not path.is_absolute() and self._source is not None:
+                path = Path(self._source).parent / ref
+            if path.suffix and path.is_file():
+                files.add(path)
+        return sorted(p.absolute() for p in files)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain Python types (every default filled in)."""
@@ -232,54 +257,9 @@ class Scenario(BaseModel):
         return _placement_model(self, optimise, od, zone_demand, cands, cyclos, cyc_od, **options)
 
 
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class found by walking ``loc`` from ``model``."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return None
-        ann = field.annotation
-        current = _unwrap(ann)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _unwrap(ann: Any) -> Any:
-    import typing
-
-    if isinstance(ann, type):
-        return ann
-    for arg in typing.get_args(ann):
-        found = _unwrap(arg)
-        if isinstance(found, type) and issubclass(found, BaseModel):
-            return found
-    return ann
-
-
 def _explain(exc: PydanticValidationError, where: str, origins: Mapping[str, str]) -> str:
     """Turn pydantic errors into one message naming the file and dotted keys."""
-    lines = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        dotted = ".".join(str(p) for p in loc)
-        file = _origin(origins, ".".join(str(p) for p in loc if not isinstance(p, int)), where)
-        if err["type"] == "extra_forbidden":
-            parent = _model_at(Scenario, loc[:-1])
-            allowed = list(parent.model_fields) if parent is not None else []
-            lines.append(f"{file}: unknown key {dotted!r}" + _suggest(str(loc[-1]), allowed))
-        else:
-            got = err.get("input")
-            got_txt = repr(got) if not isinstance(got, dict) else "a mapping"
-            if len(got_txt) > 60:
-                got_txt = got_txt[:57] + "..."
-            lines.append(f"{file}: {dotted}: {err['msg']} (got {got_txt})")
-    if len(lines) == 1:
-        return f"invalid scenario: {lines[0]}"
-    return "invalid scenario:\n  " + "\n  ".join(lines)
+    return explain(exc, where, origins, Scenario)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

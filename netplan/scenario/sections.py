@@ -8,11 +8,17 @@ A new setting goes in its section here (and is read by :mod:`netplan.scenario.pi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from .. import defaults as _defaults
+from .._errors import ScenarioError
+from ._checks import coerce_fields, explain
+
+_Pos = Annotated[float, Field(gt=0)]
+_NonNeg = Annotated[float, Field(ge=0)]
 
 
 def _d(key: str) -> Any:
@@ -24,8 +30,44 @@ def _df(key: str) -> Any:
     return Field(default_factory=lambda: _d(key))
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+class _CheckedMeta(type(BaseModel)):  # type: ignore[misc]
+    """Building a model in code raises netplan's error, not pydantic's.
+
+    Done in the metaclass, not ``__init__``: pydantic calls a custom ``__init__`` for nested
+    sections too, which would hide the dotted key of the error.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except PydanticValidationError as exc:
+            raise ScenarioError(explain(exc, cls.__name__, {}, cls)) from None
+
+
+class _Checked(BaseModel, metaclass=_CheckedMeta):
+    """A model whose YAML scalars are read by field type and whose errors are netplan's.
+
+    Booleans are not numbers, NaN and infinities are refused, and building or assigning a
+    bad value raises :class:`~netplan.ScenarioError` (a ``ValueError``), never pydantic's
+    own error (see :mod:`netplan.scenario._checks`).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_scalars(cls, data: Any) -> Any:
+        return coerce_fields(cls, data)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except PydanticValidationError as exc:
+            raise ScenarioError(explain(exc, type(self).__name__, {}, type(self))) from None
+
+
+class _Section(_Checked):
+    """A scenario section (see the module docstring)."""
 
 
 class NetworkSection(_Section):
@@ -40,10 +82,10 @@ class NetworkSection(_Section):
 
     name: str = "england-major-roads"
     profile: str = "free_flow"
-    speeds_kph: dict[str, float] = Field(default_factory=dict)
+    speeds_kph: dict[str, _Pos] = Field(default_factory=dict)
     maxspeed_factor: float = Field(0.8, gt=0, le=2)
     use_maxspeed: bool = True
-    congestion: dict[str, float] = Field(default_factory=dict)
+    congestion: dict[str, _Pos] = Field(default_factory=dict)
     calibration: float = Field(1.0, gt=0, le=3)
     include_service: bool = False
 
@@ -66,9 +108,9 @@ class DemandSection(_Section):
     annual_growth: float | dict[int, float] = _df("demand.annual_growth")
     growth_mode: Literal["total", "by_tracer"] = _df("demand.growth_mode")
     tracer_growth: dict[str, float | dict[int, float]] = _df("demand.tracer_growth")
-    tracer_mix: dict[str, float] = _df("demand.tracer_mix")
+    tracer_mix: dict[str, _NonNeg] = _df("demand.tracer_mix")
     age_weighting: bool = _df("demand.age_weighting")
-    age_weights: dict[str, float] = _df("demand.age_weights")
+    age_weights: dict[str, _NonNeg] = _df("demand.age_weights")
     area: AreaSection = Field(default_factory=AreaSection)
 
 
@@ -125,7 +167,7 @@ class SitesSection(_Section):
     lock_static: list[str] = Field(default_factory=list)
     forbid: list[str] = Field(default_factory=list)
     static_allowed: list[str] | None = None
-    min_sites_per_lot: dict[str, int] = Field(default_factory=dict)
+    min_sites_per_lot: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
 
 class ExtraCyclotron(_Section):
@@ -143,7 +185,7 @@ class CyclotronsSection(_Section):
 
     ids: list[str] | None = None
     extra: list[ExtraCyclotron] = Field(default_factory=list)
-    capacity_doses_per_day: dict[str, float] = Field(default_factory=dict)
+    capacity_doses_per_day: dict[str, _Pos] = Field(default_factory=dict)
     default_capacity_doses_per_day: float = Field(
         default_factory=lambda: _d("tracer.cyclotron_daily_capacity_doses"), gt=0
     )
@@ -226,7 +268,7 @@ class TurnaroundSection(_Section):
     report_days: float = Field(
         default_factory=lambda: _d("service.scan_to_report_days"), ge=0, le=30
     )
-    target_days: list[float] = Field(
+    target_days: list[_Pos] = Field(
         default_factory=lambda: [
             float(_d("service.turnaround_target_days")),
             float(_d("service.turnaround_secondary_days")),

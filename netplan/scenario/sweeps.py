@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
-from .._errors import ScenarioError
+from .. import _yaml
+from .._errors import ScenarioError, ValidationError
 
 #: A :class:`netplan.scenario.schema.Scenario` (not imported: the schema depends on this
 #: module, and data flows one way).
@@ -27,7 +26,10 @@ def parse_set(text: str) -> tuple[str, list[Any]]:
     if not sep or not key or not items:
         msg = f"--set {text!r}: expected KEY=V1,V2,... e.g. drive_minutes=45,60,75"
         raise ScenarioError(msg)
-    return key, [yaml.safe_load(v) for v in items]
+    try:
+        return key, [_yaml.load(v, source=f"--set {key}") for v in items]
+    except ValidationError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def sweep_variants(base: Scenario, sets: list[str]) -> list[Scenario]:
