@@ -393,13 +393,15 @@ class SiteDecomposition:
                 state.queued.extend(rows)
                 if fits:  # the assignment exists: a plan for the full model
                     upper_bound, best = objective, x.copy()
-                else:  # add capacity where the flow is short: a plan, near this one
+                elif state.repaired == 0:
+                    # add capacity where the flow is short: a plan near this one (once a
+                    # round: each repair costs a few maximum flows)
+                    state.repaired = 1
                     fixed = repair_plan(self, x)
                     if fixed is not None:
                         value = float(self.cost @ fixed)
                         if value < upper_bound - tolerance(upper_bound):
                             upper_bound, best = value, fixed
-                            state.repaired += 1
                 state.stop |= at_bound
 
             def should_stop(primal: float, dual: float, state: _Round = state) -> bool:

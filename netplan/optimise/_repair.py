@@ -15,6 +15,7 @@ decomposition (its incumbent), so every round ends with a plan close to its boun
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_MAX_STEPS = 80  # units added at most before giving up on a plan
+_MAX_STEPS = 30  # rounds of additions at most before giving up on a plan
 
 
 def tracer_flows(model: PlacementFormulation, s: np.ndarray, m: np.ndarray) -> np.ndarray | None:
@@ -101,23 +102,47 @@ def repair_plan(dec: SiteDecomposition, x: np.ndarray) -> np.ndarray | None:
     cur = _master_vector(dec, x, s, m)
     if cur is None:
         return None
-    for _ in range(_MAX_STEPS):
+    t0 = time.perf_counter()
+    for step in range(_MAX_STEPS):
         short = dec.cuts.violated(cur)
         if not short:
+            logger.info(
+                "repair: %d step(s), %.1f s, cost %.6g", step, time.perf_counter() - t0,
+                float(dec.cost @ cur),
+            )  # fmt: skip
             return cur
-        S = short[0]
-        options = []
-        for j in S.tolist():
-            options.append(((per_scanner[j] + install[j] * (s[j] == 0)) / dec.a_s, j, "s"))
-            options.append((per_day[j] / dec.a_m if dec.a_m else np.inf, j, "m"))
-        options.sort()
-        for _, j, kind in options:
-            s2, m2 = s.copy(), m.copy()
-            (s2 if kind == "s" else m2)[j] += 1
-            nxt = _master_vector(dec, cur, s2, m2)
-            if nxt is not None:
-                s, m, cur = s2, m2, nxt
-                break
-        else:
-            return None  # no unit fits the rules in the short set
+        for S in short:
+            # the set's shortfall in capacity units, filled at the sites the short zones
+            # reach most, cheapest per unit of capacity first (one maximum flow per round)
+            mask = np.zeros(n, bool)
+            mask[S] = True
+            inside = dec.cuts.inside(mask)
+            reach = np.asarray(
+                dec.cuts.B[inside].T @ model.gd[inside]
+            ).ravel()  # demand of the short zones that can reach each site
+            cap = dec.cuts.capacity(cur)
+            deficit = float(model.gd[inside].sum()) - float(cap[S].sum())
+            added = 0.0
+            while deficit > added + 1e-6:
+                options = []
+                for j in S.tolist():
+                    if reach[j] <= 0:
+                        continue
+                    w = reach[j]
+                    options.append(
+                        ((per_scanner[j] + install[j] * (s[j] == 0)) / dec.a_s / w, j, "s")
+                    )
+                    if dec.a_m:
+                        options.append((per_day[j] / dec.a_m / w, j, "m"))
+                options.sort()
+                for _, j, kind in options:
+                    s2, m2 = s.copy(), m.copy()
+                    (s2 if kind == "s" else m2)[j] += 1
+                    nxt = _master_vector(dec, cur, s2, m2)
+                    if nxt is not None:
+                        s, m, cur = s2, m2, nxt
+                        added += dec.cuts.ks if kind == "s" else dec.cuts.km
+                        break
+                else:
+                    return None  # no unit fits the rules in this short set
     return None
