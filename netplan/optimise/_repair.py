@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
 if TYPE_CHECKING:
-    from ._decompose import SiteDecomposition
     from ._formulation import PlacementFormulation
+
+#: A :class:`netplan.optimise._decompose.SiteDecomposition` (not imported: it imports this
+#: module); its ``model, n, cuts, cost, lower, upper, A0, lo0, hi0, a_s, a_m`` are used.
+SiteDecomposition = Any
 
 logger = logging.getLogger(__name__)
 
