@@ -55,12 +55,13 @@ from typing import NamedTuple
 import pandas as pd
 
 from ._errors import ValidationError
+from ._resources import shipped_path
 from ._validate import check_columns, check_unique
 
 #: The eligibility rules a scenario can choose (``sites.eligibility``).
 ELIGIBILITY_MODES = ("pet_ct_host", "all_acute", "none")
 
-SITE_ROLES_FILE = Path(__file__).resolve().parent.parent / "data" / "site_roles.csv"
+SITE_ROLES_FILE = shipped_path("data") / "site_roles.csv"  # in the checkout or the wheel
 
 #: Parent trusts whose hospitals are not acute (mental health, community, partnership trusts).
 NON_ACUTE_TRUST_PATTERN = (

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Moves solved exactly per step (the best by their dual estimate).
-_EVALUATE_PER_STEP = 24
+_EVALUATE_PER_STEP = 32
 #: At most this many accepted moves (a deterministic stop; England takes about 40).
 _MAX_MOVES = 250
 #: A move must cut the travel by this share to count (round-off of the LP).
@@ -405,7 +405,7 @@ def travel_stage(
             if len(sources):
                 # the cheapest sources to take a unit from, the best places to put it
                 a_best = sources[np.argsort(loss[sources], kind="stable")[:16]]
-                b_best = room[np.argsort(-gain[room], kind="stable")[:24]]
+                b_best = room[np.argsort(-gain[room], kind="stable")[:48]]
                 for a in a_best.tolist():
                     for b in b_best.tolist():
                         if a != b and gain[b] - loss[a] > 0:
@@ -414,6 +414,14 @@ def travel_stage(
                 if gain[b] > 0:  # add a unit, if the budget allows
                     cand.append((-gain[b], len(cand), kind, -1, b))
         cand.sort()
+        # one move per destination (its best source), so a step tries many places
+        seen: set[tuple[str, int]] = set()
+        ranked = []
+        for c in cand:
+            if (c[2], c[4]) not in seen:
+                seen.add((c[2], c[4]))
+                ranked.append(c)
+        cand = ranked
         found: tuple[float, np.ndarray, np.ndarray, tuple] | None = None
         tried = 0
         for _, _, kind, a, b in cand:
