@@ -39,12 +39,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from . import _matrix
 from ._assign import assign
 from ._base import SolveInfo, Status
 from ._core import RawSolution, stage_record
+from ._repair import tracer_flows
 
 if TYPE_CHECKING:
     from ._formulation import PlacementFormulation
@@ -156,7 +156,7 @@ class _Search:
         if np.any(x[site] < self.lower[site] - _EPS) or np.any(x[site] > self.upper[site] + _EPS):
             return None
         if model.cyc_pairs is not None and len(model.cyc_pairs):
-            q = self._tracer(s, m)
+            q = tracer_flows(model, s, m)
             if q is None:
                 return None
             x[model._q0 :] = q
@@ -165,32 +165,6 @@ class _Search:
         if np.any(ax < self.rows_lo - tol) or np.any(ax > self.rows_hi + tol):
             return None
         return x
-
-    def _tracer(self, s: np.ndarray, m: np.ndarray) -> np.ndarray | None:
-        """Tracer flows that supply every site's planned doses, or None if none exist."""
-        model = self.model
-        cp = model.cyc_pairs
-        pos = cp["pos"].to_numpy()
-        need = (self.ks * s + self.km * m) / model.working_days_per_year
-        q = np.zeros(len(cp))
-        use = np.flatnonzero(need[pos] > 0)
-        if not len(use):
-            return q if not np.any(need > 0) else None
-        sites, srow = np.unique(pos[use], return_inverse=True)
-        if np.any(need[np.setdiff1d(np.flatnonzero(need > 0), sites)] > 0):
-            return None  # a site with doses to order and no cyclotron in reach
-        ids = list(model.cyc_capacity)
-        crow = cp["cyclotron_id"].map({c: k for k, c in enumerate(ids)}).to_numpy()[use]
-        factor = cp["factor"].to_numpy()[use]
-        k = len(use)
-        a_eq = sp.csr_matrix((np.ones(k), (srow, np.arange(k))), shape=(len(sites), k))
-        a_ub = sp.csr_matrix((factor, (crow, np.arange(k))), shape=(len(ids), k))
-        cap = np.array([model.cyc_capacity[c] for c in ids])
-        res = linprog(factor, A_ub=a_ub, b_ub=cap, A_eq=a_eq, b_eq=need[sites], method="highs")
-        if res.status != 0:
-            return None
-        q[use] = np.clip(res.x, 0.0, None)
-        return q
 
     def _transport_lp(self) -> None:
         """Build the transportation LP once, over every pair of the served groups (closed
