@@ -42,6 +42,14 @@ _INT_MAX = 2**31 - 1  # scipy's maximum_flow works on int32 capacities
 _FLOW_UNITS = 1e9  # total supply in integer flow units (resolution ~1e-4 scans/yr)
 
 
+def rows_within(A: sp.spmatrix, cols: np.ndarray) -> np.ndarray:
+    """The rows of ``A`` whose nonzeros all lie in the columns ``cols``."""
+    other = np.ones(A.shape[1], bool)
+    other[cols] = False
+    touches = np.asarray(abs(A.tocsc()[:, other]).sum(axis=1)).ravel() > 0
+    return np.flatnonzero(~touches)
+
+
 class CapacityCuts:
     """The site-level master problem and the check of its capacity rows (internal).
 
@@ -76,12 +84,8 @@ class CapacityCuts:
         self.u0 = 5 * n
         self.uend = 5 * n + G  # end of the uncovered shares (then the flows)
         mat = model.matrix
-        other = np.ones(mat.A.shape[1], bool)
-        other[self.cols] = False
-        A = mat.A.tocsc()
-        touches = np.asarray(abs(A[:, other]).sum(axis=1)).ravel() > 0
-        site_rows = np.flatnonzero(~touches)
-        self.A = A.tocsr()[site_rows][:, self.cols].tocsr()
+        site_rows = rows_within(mat.A, self.cols)
+        self.A = mat.A.tocsr()[site_rows][:, self.cols].tocsr()
         self.row_lower = mat.row_lower[site_rows]
         self.row_upper = mat.row_upper[site_rows]
         self.n_regions = 0

@@ -67,29 +67,38 @@ def tracer_flows(model: PlacementFormulation, s: np.ndarray, m: np.ndarray) -> n
     return q
 
 
+def set_plan(model: PlacementFormulation, x: np.ndarray, s: np.ndarray, m: np.ndarray) -> bool:
+    """Write the plan (static scanners ``s``, mobile days ``m``) into the five site blocks
+    of ``x`` (open, static, mobile flags follow); False if a column bound is broken."""
+    n, off = model.n_sites, model._off
+    x[off["s"] : off["s"] + n] = s
+    x[off["m"] : off["m"] + n] = m
+    x[off["t"] : off["t"] + n] = s > 0
+    x[off["v"] : off["v"] + n] = m > 0
+    x[off["y"] : off["y"] + n] = (s > 0) | (m > 0)
+    site = slice(0, 5 * n)
+    lower, upper = model.matrix.lower[site], model.matrix.upper[site]
+    return not (np.any(x[site] < lower - 1e-9) or np.any(x[site] > upper + 1e-9))
+
+
+def rows_hold(A: sp.spmatrix, lower: np.ndarray, upper: np.ndarray, x: np.ndarray) -> bool:
+    """Whether ``lower <= A x <= upper`` up to round-off."""
+    ax = A @ x
+    tol = 1e-7 * np.maximum(1.0, np.abs(ax))
+    return not (np.any(ax < lower - tol) or np.any(ax > upper + tol))
+
+
 def _master_vector(dec: SiteDecomposition, x: np.ndarray, s: np.ndarray, m: np.ndarray):
     """The master vector of plan (s, m) with ``x``'s uncovered shares, or None if it
-    breaks a site rule."""
-    model, n = dec.model, dec.n
-    off = model._off
+    breaks a site rule. (The master's first 5n columns are the model's site blocks.)"""
     out = x.copy()
-    out[off["s"] : off["s"] + n] = s
-    out[off["m"] : off["m"] + n] = m
-    out[off["t"] : off["t"] + n] = s > 0
-    out[off["v"] : off["v"] + n] = m > 0
-    out[off["y"] : off["y"] + n] = (s > 0) | (m > 0)
-    site = slice(0, 5 * n)
-    if np.any(out[site] < dec.lower[site] - 1e-9) or np.any(out[site] > dec.upper[site] + 1e-9):
+    if not set_plan(dec.model, out, s, m):
         return None
-    q = tracer_flows(model, s, m)
+    q = tracer_flows(dec.model, s, m)
     if q is None:
         return None
     out[dec.cuts.uend :] = q
-    ax = dec.A0 @ out
-    tol = 1e-7 * np.maximum(1.0, np.abs(ax))
-    if np.any(ax < dec.lo0 - tol) or np.any(ax > dec.hi0 + tol):
-        return None
-    return out
+    return out if rows_hold(dec.A0, dec.lo0, dec.hi0, out) else None
 
 
 def repair_plan(dec: SiteDecomposition, x: np.ndarray) -> np.ndarray | None:

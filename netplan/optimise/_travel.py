@@ -44,7 +44,8 @@ from . import _matrix
 from ._assign import assign
 from ._base import SolveInfo, Status
 from ._core import RawSolution, stage_record
-from ._repair import tracer_flows
+from ._master import rows_within
+from ._repair import rows_hold, set_plan, tracer_flows
 
 if TYPE_CHECKING:
     from ._formulation import PlacementFormulation
@@ -96,7 +97,6 @@ class _Search:
         self.cost = model._cost_vector()
         self.lower = model.matrix.lower
         self.upper = model.matrix.upper
-        self.base = values.copy()
         # the search works on finer groups than the cost stage's: zones merged for cost
         # share their reachable sites, not their minutes (much of London reaches the same
         # hospitals within the hour). Zones are grouped here only when they also share
@@ -132,12 +132,8 @@ class _Search:
         self.pairs = np.flatnonzero(served & near)
         # site rows of the model that involve only site and tracer columns
         cols = np.r_[np.arange(5 * n), model._q0 + np.arange(len(model.matrix.cost) - model._q0)]
-        other = np.ones(model.matrix.A.shape[1], bool)
-        other[cols] = False
-        A = model.matrix.A.tocsc()
-        touches = np.asarray(abs(A[:, other]).sum(axis=1)).ravel() > 0
-        rows = np.flatnonzero(~touches)
-        self.rows_A = A.tocsr()[rows]
+        rows = rows_within(model.matrix.A, cols)
+        self.rows_A = model.matrix.A.tocsr()[rows]
         self.rows_lo = model.matrix.row_lower[rows]
         self.rows_hi = model.matrix.row_upper[rows]
 
@@ -145,26 +141,16 @@ class _Search:
     def vector(self, s: np.ndarray, m: np.ndarray) -> np.ndarray | None:
         """The column vector of a plan (site blocks and tracer flows), or None if it
         breaks a site rule or a bound."""
-        model, off, n = self.model, self.off, self.n
+        model = self.model
         x = np.zeros(len(self.cost))
-        x[off["s"] : off["s"] + n] = s
-        x[off["m"] : off["m"] + n] = m
-        x[off["t"] : off["t"] + n] = s > 0
-        x[off["v"] : off["v"] + n] = m > 0
-        x[off["y"] : off["y"] + n] = (s > 0) | (m > 0)
-        site = np.arange(5 * n)
-        if np.any(x[site] < self.lower[site] - _EPS) or np.any(x[site] > self.upper[site] + _EPS):
+        if not set_plan(model, x, s, m):
             return None
         if model.cyc_pairs is not None and len(model.cyc_pairs):
             q = tracer_flows(model, s, m)
             if q is None:
                 return None
             x[model._q0 :] = q
-        ax = self.rows_A @ x
-        tol = 1e-7 * np.maximum(1.0, np.abs(ax))
-        if np.any(ax < self.rows_lo - tol) or np.any(ax > self.rows_hi + tol):
-            return None
-        return x
+        return x if rows_hold(self.rows_A, self.rows_lo, self.rows_hi, x) else None
 
     def _transport_lp(self) -> None:
         """Build the transportation LP once, over every pair of the served groups (closed

@@ -430,8 +430,7 @@ def _flags(s: Scenario, placement: Any, out: dict[str, Any]) -> list[str]:
     """What a headline must not hide: limits exceeded, demand unserved, proofs missing."""
     flags = []
     if out.get("tracer_over_capacity"):
-        kind = "over capacity" if not s.cyclotrons.enforce_capacity else "over capacity (!)"
-        flags.append(f"tracer {kind}: {out['tracer_over_capacity']}")
+        flags.append(f"tracer over capacity: {out['tracer_over_capacity']}")
     short = float(out.get("unserved_scans_per_year") or 0.0)
     if short > 0.5:
         flags.append(
