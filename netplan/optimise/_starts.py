@@ -23,6 +23,7 @@ import numpy as np
 from ._base import Status
 from ._master import master_sites
 from ._matrix import _Matrix, _solve_highs
+from ._repair import tracer_flows
 
 if TYPE_CHECKING:
     from ._formulation import PlacementFormulation
@@ -97,11 +98,11 @@ def greedy_start(model: PlacementFormulation) -> np.ndarray | None:
     covered = np.bincount(model.gp_group, weights=share, minlength=model.n_groups)
     values[model._u0 : model._u0 + model.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
     if model.cyc_pairs is not None and len(model.cyc_pairs):
-        cp = model.cyc_pairs
-        best = cp.sort_values(["pos", "factor"]).groupby("pos").head(1)
-        doses = load / model.working_days_per_year
-        q = np.zeros(len(cp))
-        q[best.index.to_numpy()] = doses[best["pos"].to_numpy()]
+        # tracer flows for the planned doses (the tracer rows follow the site decisions)
+        q = tracer_flows(model, scanners, np.zeros(n))
+        if q is None:
+            logger.info("greedy start exceeds a cyclotron; the solver starts without it")
+            return None
         values[model._q0 :] = q
     if not _fits(model.matrix, values):
         logger.info("greedy start breaks a rule; the solver starts without it")
@@ -171,10 +172,9 @@ def rounding_start(model: PlacementFormulation, lp_values: np.ndarray) -> np.nda
     covered = np.bincount(model.gp_group, weights=share, minlength=model.n_groups)
     values[model._u0 : model._u0 + model.n_groups] = np.clip(1.0 - covered, 0.0, 1.0)
     if model.cyc_pairs is not None and len(model.cyc_pairs):
-        values[model._q0 :] = (
-            np.clip(lp_values[model._q0 :], 0.0, None)
-            * scale_down[model.cyc_pairs["pos"].to_numpy()]
-        )
+        q = tracer_flows(model, s, m)  # for the planned doses of the rounded plan
+        if q is not None:
+            values[model._q0 :] = q
     if _fits(model.matrix, values):
         return values
     logger.info("LP-rounding start breaks a rule; trying the greedy start")
