@@ -443,11 +443,14 @@ class SiteDecomposition:
                 on_solution(x, info.dual_bound)
             plans += state.plans
             self.rows.extend(state.queued)
+            # HiGHS calls a stop asked by the callback "Interrupted by user": here it is the
+            # round's own end (enough rows queued), not Ctrl-C
+            ended = "round ended" if status_text == "Interrupted by user" else status_text
             logger.info(
                 "decomposition round %d: %s, master bound %.6g, best plan %.6g, "
                 "%d plans checked, %d rows added (%d in all), %d polls after the first, %.1f s",
                 rounds,
-                info.solver_status,
+                ended,
                 lower_bound,
                 upper_bound,
                 state.plans,
