@@ -53,13 +53,40 @@ def write_od(
 
 
 def _fixed_text(values: np.ndarray, decimals: int) -> object:
-    """Arrow strings of ``values`` with exactly ``decimals`` decimals (empty for NaN)."""
+    """Arrow strings of ``values`` with exactly ``decimals`` decimals (empty for NaN).
+
+    Each distinct step ``k`` of ``10**-decimals`` between the smallest and largest value is
+    formatted once (90,001 strings for 0-90 min at 3 decimals) and the column is a ``take``
+    from that list; a range wider than :data:`_LOOKUP_MAX` is formatted value by value.
+    """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     x = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(x)
     scaled = np.rint(np.where(finite, x, 0.0) * 10.0**decimals).astype(np.int64)
+    lo, hi = (int(scaled.min()), int(scaled.max())) if len(scaled) else (0, 0)
+    if hi - lo <= _LOOKUP_MAX:
+        text = _steps_text(np.arange(lo, hi + 1, dtype=np.int64), decimals).take(
+            pa.array(scaled - lo)
+        )
+    else:
+        text = _steps_text(scaled, decimals)
+    if not finite.all():
+        import pyarrow.compute as pc
+
+        text = pc.if_else(pa.array(finite), text, pa.nulls(len(x), pa.string()))
+    return text
+
+
+#: Widest range of steps formatted once as a lookup list (see :func:`_fixed_text`).
+_LOOKUP_MAX = 4_000_000
+
+
+def _steps_text(scaled: np.ndarray, decimals: int) -> object:
+    """Arrow strings of the integers ``scaled`` read as multiples of ``10**-decimals``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     neg = scaled < 0
     mag = np.abs(scaled)
     whole = pa.array(mag // 10**decimals).cast(pa.string())
@@ -70,8 +97,6 @@ def _fixed_text(values: np.ndarray, decimals: int) -> object:
         text = whole
     if neg.any():
         text = pc.if_else(pa.array(neg), pc.binary_join_element_wise("-", text, ""), text)
-    if not finite.all():
-        text = pc.if_else(pa.array(finite), text, pa.nulls(len(x), pa.string()))
     return text
 
 
@@ -85,6 +110,8 @@ def _arrow_table(od: pd.DataFrame, *, decimals: int | None) -> object:
             cols[str(name)] = _fixed_text(col.to_numpy(), decimals)
         elif pd.api.types.is_numeric_dtype(col.dtype):
             cols[str(name)] = pa.array(col.to_numpy())
+        elif isinstance(col.dtype, pd.StringDtype):  # Arrow-backed under pandas 3: no copy
+            cols[str(name)] = pa.array(col.array)
         else:
             cols[str(name)] = pa.array(col.astype(str).to_numpy(dtype=object), pa.string())
     return pa.table(cols)
@@ -98,10 +125,14 @@ def _write_csv(od: pd.DataFrame, path: Path, *, decimals: int) -> None:
     import pyarrow.csv as pacsv
 
     table = _arrow_table(od, decimals=decimals)
-    # a text value holding a comma, quote or line break: quote every text value
+    # a text value holding a comma, quote or line break (tested on the distinct values)
+    text = [
+        table[str(c)]
+        for c in od.columns
+        if not pd.api.types.is_numeric_dtype(od[c].dtype)  # ids, not formatted minutes
+    ]
     needs_quotes = any(
-        pa.types.is_string(col.type) and pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py()
-        for col in table.columns
+        pc.any(pc.match_substring_regex(pc.unique(col), r'[,"\r\n]')).as_py() for col in text
     )
     if needs_quotes:  # rare: pandas quotes just those values
         od.to_csv(path, index=False, float_format=f"%.{decimals}f")

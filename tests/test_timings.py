@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from netplan.report.timings import stage_table, timed
 
 
