@@ -171,7 +171,9 @@ def _check_out_file(args: argparse.Namespace, *inputs: str, **kwargs: object) ->
 
 def _cmd_traveltimes(args: argparse.Namespace) -> int:
     from netplan import network, traveltime
+    from netplan.odio import od_format, write_od
 
+    fmt = od_format(args.out, args.format)
     meta = args.out.with_name(args.out.name + ".meta.json")
     _check_out_file(args, "origins", "destinations", also=[meta], what="OD table")
     origins = _read_points(args.origins, "--origins")
@@ -184,8 +186,11 @@ def _cmd_traveltimes(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes,
         on_outside=args.on_outside,
     )
-    traveltime.to_csv(od, args.out)
-    print(f"{len(od):,} origin-destination pairs written to {args.out} (profile {G.profile.label})")
+    write_od(od, args.out, fmt=fmt)
+    print(
+        f"{len(od):,} origin-destination pairs written to {args.out} ({fmt}, "
+        f"profile {G.profile.label})"
+    )
     return 0
 
 
@@ -264,7 +269,13 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--network", default="england-major-roads", help=net_help)
     p.add_argument("--origins", type=Path, required=True, help="CSV with id, lon, lat")
     p.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
-    p.add_argument("--out", type=Path, required=True, help="output CSV (long form)")
+    p.add_argument("--out", type=Path, required=True, help="output CSV or Parquet (long form)")
+    p.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default=None,
+        help="table format (default: parquet for a .parquet --out, else csv)",
+    )
     p.add_argument(
         "--max-minutes", type=_minutes, default=None, help="keep pairs within M minutes (> 0)"
     )

@@ -23,8 +23,8 @@ import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import yaml
@@ -34,6 +34,9 @@ from ._errors import DataError, OutputError, ValidationError
 from ._io import check_writable_folder, normal_permissions, pid_alive, write_text_atomic
 from ._resources import shipped_path
 from ._validate import check_columns, check_lonlat, check_positive, check_unique
+
+if TYPE_CHECKING:  # geopandas is imported where used: `netplan traveltimes` never needs it
+    import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
@@ -432,6 +435,8 @@ def _read_csv(dataset_id: str, **kwargs: object) -> tuple[pd.DataFrame, str]:
 
 
 def _points(df: pd.DataFrame) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     return gpd.GeoDataFrame(
         df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=settings.geographic_crs
     )
@@ -617,6 +622,8 @@ def load_lsoa_to_icb() -> pd.DataFrame:
 
 def _read_geo(dataset_id: str) -> tuple[gpd.GeoDataFrame, str]:
     path = dataset_path(dataset_id)
+    import geopandas as gpd
+
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files

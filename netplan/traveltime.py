@@ -30,7 +30,6 @@ from scipy.sparse import csgraph
 
 from . import settings
 from ._errors import NetworkError, ValidationError
-from ._io import atomic_path
 from ._validate import check_columns, check_lonlat, check_number, check_unique
 
 if TYPE_CHECKING:
@@ -754,19 +753,20 @@ def to_csv(od: pd.DataFrame, path: str | Path, *, decimals: int = 3) -> Path:
 
     The table's metadata (``od.attrs``: network, profile and its hash, netplan version) go
     to ``<path>.meta.json`` beside it, so every table names the assumptions behind it.
+    Written through pyarrow (:mod:`netplan.odio`); :func:`to_parquet` writes Parquet.
 
     Returns
     -------
     pathlib.Path
         The written file.
     """
-    import json
+    from .odio import write_od
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        od.to_csv(tmp, index=False, float_format=f"%.{decimals}f")
-    if od.attrs:
-        meta = path.with_name(path.name + ".meta.json")
-        with atomic_path(meta) as tmp:
-            tmp.write_text(json.dumps(dict(od.attrs), indent=1, sort_keys=True) + "\n")
-    return path
+    return write_od(od, path, fmt="csv", decimals=decimals)
+
+
+def to_parquet(od: pd.DataFrame, path: str | Path) -> Path:
+    """Write an OD table to Parquet atomically (float64 minutes, metadata in the file too)."""
+    from .odio import write_od
+
+    return write_od(od, path, fmt="parquet")

@@ -167,3 +167,53 @@ def test_cli_isochrones(tmp_path: Path) -> None:
     gdf = gpd.read_file(out)
     assert gdf["minutes"].tolist() == [5.0, 10.0]
     assert gdf.to_crs(27700).area.iloc[1] > gdf.to_crs(27700).area.iloc[0]
+
+
+def _reference_polygon(G: DriveGraph, t: np.ndarray, T: float, *, buffer_m: float, access: bool):
+    """The definition drawn naively: every reachable (part-)edge buffered, every access disc."""
+    u, v, w = G.edge_u, G.edge_v, G.edge_minutes
+    ok = t[v] < T
+    frac = np.clip((T - t[v][ok]) / np.where(w[ok] > 0, w[ok], 1.0), 0, 1)
+    x0, y0 = G.x[v[ok]], G.y[v[ok]]
+    x1 = x0 + (G.x[u[ok]] - x0) * frac
+    y1 = y0 + (G.y[u[ok]] - y0) * frac
+    lines = shapely.linestrings(
+        np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+    )
+    parts = list(shapely.buffer(lines, buffer_m, quad_segs=4))
+    if access:
+        reached = np.flatnonzero(t <= T)
+        r = np.minimum((T - t[reached]) / 60.0 * 25.0 / 1.3, 5.0) * 1000.0
+        big = r > buffer_m
+        pts = shapely.points(G.x[reached[big]], G.y[reached[big]])
+        parts += list(shapely.buffer(pts, r[big], quad_segs=8))
+    return shapely.union_all(parts)
+
+
+@pytest.mark.parametrize("graph", ["rutland", "major"])
+def test_fast_union_equals_naive_union(rutland: DriveGraph, graph: str) -> None:
+    # The pruned, incremental polygons (30 then 60 min) have the naive union's area.
+    G = rutland if graph == "rutland" else network.graph_from_name("england-major-roads")
+    sites = pd.DataFrame({"id": ["a"], "lon": [-0.7275], "lat": [52.6705]})
+    if graph == "major":
+        sites = pd.DataFrame({"id": ["leeds"], "lon": [-1.5491], "lat": [53.8008]})
+    access = graph == "major"
+    kw = {"buffer_m": 100.0, "simplify_m": 0, "include_access": access}
+    kw |= {"detour_factor": 1.3, "access_speed_kph": 25.0}
+    minutes = (10, 20) if graph == "rutland" else (30, 60)
+    gdf = isochrones.isochrones(G, sites, minutes=minutes, **kw).to_crs(27700)
+    s = traveltime.snap(G, sites, detour_factor=1.3, access_speed_kph=25.0)
+    t = csgraph.dijkstra(G.csr_reverse, indices=[s["node"].item()])[0]
+    t = t + s["access_minutes"].item()
+    pts = shapely.points(G.x, G.y)
+    for k, T in enumerate(minutes):
+        ref = _reference_polygon(G, t, T, buffer_m=100.0, access=access)
+        got = gdf.geometry.iloc[k]
+        # reprojection to WGS84 and back moves each vertex by about a millimetre
+        assert got.area == pytest.approx(ref.area, rel=1e-6)
+        assert got.symmetric_difference(ref).area < 2e-5 * ref.area
+        assert shapely.contains(got, pts[t <= T]).all()
+    # a second call is served from the graph's cache with the same polygons
+    again = isochrones.isochrones(G, sites, minutes=minutes, **kw).to_crs(27700)
+    assert again.geometry.iloc[1].area == pytest.approx(gdf.geometry.iloc[1].area, rel=1e-12)
+    assert len(G._cache["isochrones"]) >= 2

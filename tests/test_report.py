@@ -200,3 +200,22 @@ def test_comparison_report(result, tmp_path: Path) -> None:
     assert html.count('src="data:image/png;base64,') == 2
     assert (tmp_path / "cmp" / "cheaper" / "report.html").is_file()
     assert pd.read_csv(paths["comparison_csv"])["scenario"].tolist() == ["rutland_small", "cheaper"]
+
+
+def test_run_folder_records_every_stage(written: dict[str, Path]) -> None:
+    import yaml
+
+    paths = written
+    doc = yaml.safe_load(paths["scenario"].read_text(encoding="utf-8"))
+    prov = doc["provenance"]
+    rows = prov["stage_timings"]
+    stages = [r["stage"] for r in rows]
+    for name in ("network", "demand", "drive times", "model build", "capacity", "isochrones"):
+        assert name in stages
+    assert any(s.startswith("solve: ") for s in stages)
+    assert {"tables (CSV)", "map", "report (HTML)"} <= set(prov["write_timings_s"])
+    assert sum(r["share_pct"] for r in rows) == pytest.approx(100.0, abs=0.1 * len(rows))
+    # the rows add up to the run's steps and the writers
+    run_s = sum(prov["timings_s"].values()) + sum(prov["write_timings_s"].values())
+    assert sum(r["seconds"] for r in rows) == pytest.approx(run_s, abs=0.002 * len(rows) + 0.01)
+    assert not any(p.name == "timings.csv" for p in paths.values())

@@ -17,7 +17,8 @@ Output folder of one scenario (:func:`write_result`)::
     results.xlsx           the same tables as sheets
     results.gpkg           layers sites, zones, cyclotrons, isochrones
     scenario.resolved.yaml the resolved scenario + provenance (data sha256s, network key,
-                           package version, solver status, run times)
+                           package version, solver status, run times, and
+                           ``stage_timings``: every stage's seconds and share)
     .netplan-output        marker: the files netplan wrote here (with their sha256)
 
 Rules for the output folder (tested, see :mod:`netplan.report.folder`): everything is built
@@ -76,6 +77,8 @@ from .html import render_report as render_report
 from .result_map import _lot_polygons as _lot_polygons
 from .result_map import build_map as build_map
 from .result_map import supply_links as supply_links
+from .timings import stage_table as stage_table
+from .timings import timed
 from .writers import CONTRACT_SAVING_TARGET as CONTRACT_SAVING_TARGET
 from .writers import CSV_DECIMALS as CSV_DECIMALS
 from .writers import _cell as _cell
@@ -148,22 +151,31 @@ def write_result(
     names: dict[str, str] = {}
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with atomic_folder(out_dir, force=force, inputs=input_files(result.scenario)) as tmp:
-        for key, path in write_tables(result, tmp).items():
-            names[key] = path.name
+        write_s: dict[str, float] = {}  # each writer's seconds, for timings.csv
+        with timed(write_s, "tables (CSV)"):
+            for key, path in write_tables(result, tmp).items():
+                names[key] = path.name
         if outputs.xlsx:
-            names["xlsx"] = write_xlsx(result, tmp / "results.xlsx").name
+            with timed(write_s, "workbook (xlsx)"):
+                names["xlsx"] = write_xlsx(result, tmp / "results.xlsx").name
         if outputs.gpkg:
-            names["gpkg"] = write_gpkg(result, tmp / "results.gpkg").name
+            with timed(write_s, "GeoPackage"):
+                names["gpkg"] = write_gpkg(result, tmp / "results.gpkg").name
         if outputs.map:
             from .. import maps
 
-            names["map"] = maps.save_map(build_map(result), tmp / "map.html").name
+            with timed(write_s, "map"):
+                names["map"] = maps.save_map(build_map(result), tmp / "map.html").name
         if outputs.report:
-            html = render_report(result, generated=now)
-            (tmp / "report.html").write_text(html, encoding="utf-8")
+            with timed(write_s, "report (HTML)"):
+                html = render_report(result, generated=now)
+                (tmp / "report.html").write_text(html, encoding="utf-8")
             names["report"] = "report.html"
         prov = dict(result.provenance)
         prov["generated"] = now
+        prov["write_timings_s"] = write_s
+        # every stage and its share (not a CSV: CSVs stay byte-identical between runs)
+        prov["stage_timings"] = stage_table(result.provenance, write_s).to_dict("records")
         result.scenario.to_yaml(tmp / "scenario.resolved.yaml", extra=_plain(prov))
         names["scenario"] = "scenario.resolved.yaml"
     paths = {k: out_dir / v for k, v in names.items()}

@@ -127,6 +127,10 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         "messages": [*notes, *placement.messages],
         "travel": getattr(placement, "travel", None),
         "timings_s": timings,
+        "placement_stages_s": [
+            [str(r.get("stage", "")), round(float(r.get("runtime_s") or 0.0), 3)]
+            for r in getattr(placement, "stages", ())
+        ],
         "total_time_s": round(time.perf_counter() - t_start, 3),
     }
     logger.info("scenario %s done in %.1f s", s.name, provenance["total_time_s"])
