@@ -471,15 +471,10 @@ def _load_lsoa_zones_cached(country: str, _key: tuple[object, ...]) -> gpd.GeoDa
     cent, cname = _read_csv("ons-lsoa-centroids", encoding="utf-8-sig")
     check_columns(cent, ["X", "Y", "lsoa11cd", "lsoa11nm"], source=cname)
     cent = cent.rename(columns={"lsoa11cd": "id", "lsoa11nm": "name", "X": "lon", "Y": "lat"})
+    from ._population import lsoa_population
+
     pop_path = dataset_path("ons-lsoa-population")
-    try:
-        pop = pd.read_excel(pop_path, sheet_name="Mid-2018 Population Density", header=4)
-    except (ValueError, KeyError, OSError) as exc:
-        msg = f"{pop_path.name}: cannot read sheet 'Mid-2018 Population Density' ({exc})"
-        raise DataError(msg) from exc
-    check_columns(pop, ["Code", "Mid-2018 population"], source=pop_path.name)
-    pop = pop.rename(columns={"Code": "id", "Mid-2018 population": "population"})
-    pop = pop.dropna(subset=["id"])[["id", "population"]]
+    pop = lsoa_population(pop_path)  # the workbook parsed once, then a derived file
     prefixes = tuple(country)
     cent = cent[cent["id"].astype(str).str.startswith(prefixes)]
     pop = pop[pop["id"].astype(str).str.startswith(prefixes)]
