@@ -143,6 +143,9 @@ def write_result(
     OutputFolderError
         If ``out_dir`` exists, is not empty and was not written by netplan (and not ``force``).
     """
+    import time
+
+    t0 = time.perf_counter()
     out_dir = Path(out_dir).absolute()
     outputs = result.scenario.outputs
     names: dict[str, str] = {}
@@ -167,7 +170,7 @@ def write_result(
         result.scenario.to_yaml(tmp / "scenario.resolved.yaml", extra=_plain(prov))
         names["scenario"] = "scenario.resolved.yaml"
     paths = {k: out_dir / v for k, v in names.items()}
-    logger.info("wrote %d outputs to %s", len(paths), out_dir)
+    logger.info("outputs: %d files in %.1f s (%s)", len(paths), time.perf_counter() - t0, out_dir)
     return paths
 
 
