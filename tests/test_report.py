@@ -103,7 +103,15 @@ def test_tables_match_the_result(result, written: dict[str, Path]) -> None:
     zones = pd.read_csv(written["zones"])
     assert zones["population"].sum() == result.totals["population"]
     wb = openpyxl.load_workbook(written["xlsx"], read_only=True)
-    assert wb.sheetnames == ["Summary", "Sites", "Coverage", "Cyclotrons", "Uncovered", "Zones"]
+    assert wb.sheetnames == [
+        "README",
+        "Summary",
+        "Sites",
+        "Coverage",
+        "Cyclotrons",
+        "Uncovered",
+        "Zones",
+    ]
     assert sum(1 for _ in wb["Zones"].iter_rows()) == len(zones) + 1
     layers = {name for name, _ in pyogrio.list_layers(written["gpkg"])}
     assert layers == {"sites", "zones", "cyclotrons", "isochrones"}

@@ -116,27 +116,19 @@ def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
 
 
 def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
-    """Write the tables as sheets of one workbook (openpyxl, write-only for speed)."""
-    from openpyxl import Workbook
+    """Write the workbook: README (definitions, sources, warnings), Summary, Sites,
+    Coverage, Cyclotrons, Uncovered (zones) and, for study areas, Zones
+    (:mod:`netplan.report.workbook`)."""
+    from .workbook import write_workbook
 
     sheets = {
-        "Summary": summary_table(result).T.reset_index().set_axis(["figure", "value"], axis=1),
-        "Sites": result.sites,
-        "Coverage": result.coverage,
-        "Cyclotrons": result.cyclotrons,
-        "Uncovered": uncovered_zones(result),
-        "Zones": pd.DataFrame(result.zones),
+        "Sites": _stable(result.sites),
+        "Coverage": _stable(result.coverage),
+        "Cyclotrons": _stable(result.cyclotrons),
+        "Uncovered": _stable(uncovered_zones(result)),
+        "Zones": _stable(pd.DataFrame(result.zones)),
     }
-    wb = Workbook(write_only=True)
-    for name, df in sheets.items():
-        ws = wb.create_sheet(name)
-        df = _stable(df)
-        ws.append([str(c) for c in df.columns])
-        for row in df.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-    path = Path(path)
-    wb.save(path)
-    return path
+    return write_workbook(result, path, sheets)
 
 
 def _cell(v: Any) -> Any:
