@@ -15,7 +15,9 @@ Output folder of one scenario (:func:`write_result`)::
     uncovered.csv          clusters of zones not served within the standard: nearest
                            candidates, the rule excluding each, the smallest fix and its cost
     results.xlsx           the same tables as sheets
-    results.gpkg           layers sites, zones, cyclotrons, isochrones
+    results.gpkg           layers sites, zones, cyclotrons, isochrones, lots, supply_links
+    <layer>.parquet        the same layers as GeoParquet (sites.parquet, zones.parquet, ...)
+    result.json            headline figures, open sites, warnings, file names (for scripts)
     scenario.resolved.yaml the resolved scenario + provenance (data sha256s, network key,
                            package version, solver status, run times)
     .netplan-output        marker: the files netplan wrote here (with their sha256)
@@ -33,6 +35,8 @@ The package is split by what each part owns; this module writes a whole folder
 
     folder      the output folder: temporary sibling, atomic swap, marker
     writers     the tables and their CSV / XLSX / GeoPackage files, the comparison table
+    workbook    results.xlsx: headers with units, formats, README sheet (xlsxwriter)
+    gis         the geographic layers, GeoPackage, GeoParquet and result.json
     html        the capacity report and comparison pages (templates, charts)
     result_map  the folium map of a result (via netplan.maps)
 
@@ -50,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import NetplanError as NetplanError
 from .._errors import ValidationError as ValidationError
+from . import gis as gis
 from .folder import LEGACY_NAMES as LEGACY_NAMES
 from .folder import MARKER as MARKER
 from .folder import OutputFolderError as OutputFolderError
@@ -101,7 +106,7 @@ _TABLES = ("summary.csv", "sites.csv", "zones.csv", "coverage.csv", "cyclotrons.
 def output_names(scenario: Any) -> list[str]:
     """The files :func:`write_result` writes for ``scenario`` (by its ``outputs`` section)."""
     outputs = scenario.outputs
-    names = [*_TABLES, "scenario.resolved.yaml"]
+    names = [*_TABLES, "scenario.resolved.yaml", gis.RESULT_JSON]
     for flag, name in (
         ("xlsx", "results.xlsx"),
         ("gpkg", "results.gpkg"),
@@ -110,6 +115,8 @@ def output_names(scenario: Any) -> list[str]:
     ):
         if getattr(outputs, flag):
             names.append(name)
+    if outputs.gpkg:  # GeoParquet beside the GeoPackage, one file per layer
+        names += list(gis.PARQUET_FILES.values())
     return names
 
 
@@ -156,7 +163,10 @@ def write_result(
         if outputs.xlsx:
             names["xlsx"] = write_xlsx(result, tmp / "results.xlsx").name
         if outputs.gpkg:
-            names["gpkg"] = write_gpkg(result, tmp / "results.gpkg").name
+            found = gis.layers(result)
+            names["gpkg"] = gis.write_gpkg(result, tmp / "results.gpkg", found=found).name
+            for key, path in gis.write_geoparquet(result, tmp, found=found).items():
+                names[key] = path.name
         if outputs.map:
             from .. import maps
 
@@ -169,6 +179,7 @@ def write_result(
         prov["generated"] = now
         result.scenario.to_yaml(tmp / "scenario.resolved.yaml", extra=_plain(prov))
         names["scenario"] = "scenario.resolved.yaml"
+        names["json"] = gis.write_result_json(result, tmp / gis.RESULT_JSON, dict(names)).name
     paths = {k: out_dir / v for k, v in names.items()}
     logger.info("outputs: %d files in %.1f s (%s)", len(paths), time.perf_counter() - t0, out_dir)
     return paths

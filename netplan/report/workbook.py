@@ -228,7 +228,8 @@ def _readme(
     rows += [
         (
             "Formats",
-            "%: share of 1 shown as a percentage; GBP: pounds per year unless marked capital; min: minutes by road",
+            "%: a share of 1 shown as a percentage; GBP: pounds (per year unless marked "
+            "capital); min: minutes by road",
             None,
         ),
         ("", "", None),

@@ -146,35 +146,11 @@ def _cell(v: Any) -> Any:
 
 
 def write_gpkg(result: ScenarioResult, path: str | Path) -> Path:
-    """Write sites, zones, cyclotrons and isochrones as layers of one GeoPackage."""
-    import geopandas as gpd
+    """Write the result's layers (:func:`netplan.report.gis.layers`: sites, zones,
+    cyclotrons, isochrones, lots, supply links) as layers of one GeoPackage."""
+    from .gis import write_gpkg as _write
 
-    path = Path(path)
-
-    def points(df: pd.DataFrame) -> gpd.GeoDataFrame:
-        df = _stable(df)
-        return gpd.GeoDataFrame(
-            df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
-        )
-
-    layers: list[tuple[str, gpd.GeoDataFrame]] = [
-        ("sites", points(result.sites)),
-        ("zones", points(pd.DataFrame(result.zones))),
-    ]
-    cyc = result.cyclotron_points
-    if cyc is not None and len(cyc):
-        cyc_df = pd.DataFrame(cyc)[["id", "name", "lon", "lat"]].merge(
-            result.cyclotrons.drop(columns=["name"], errors="ignore"),
-            left_on="id",
-            right_on="cyclotron_id",
-            how="left",
-        )
-        layers.append(("cyclotrons", points(cyc_df)))
-    if result.isochrones is not None and len(result.isochrones):
-        layers.append(("isochrones", result.isochrones.to_crs("EPSG:4326")))
-    for i, (name, gdf) in enumerate(layers):
-        gdf.to_file(path, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
-    return path
+    return _write(result, path)
 
 
 def _plain(obj: Any) -> Any:
