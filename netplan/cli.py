@@ -392,11 +392,17 @@ def _check_comparison(args: argparse.Namespace, scenarios: list) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from netplan.scenario import Scenario
+    from netplan.scenario import Scenario, ScenarioResult
+    from netplan.scenario.saved import is_run_folder
 
-    scenarios = [Scenario.from_yaml(path) for path in args.scenarios]  # validate all first
+    # a run folder is read back (no solve); a scenario file is validated first, run later
+    saved = {i: ScenarioResult.from_folder(p) for i, p in enumerate(args.scenarios)
+             if is_run_folder(p)}  # fmt: skip
+    scenarios = [saved[i].scenario if i in saved else Scenario.from_yaml(path)
+                 for i, path in enumerate(args.scenarios)]  # fmt: skip
     _check_comparison(args, scenarios)
-    results = [s.run(progress=_progress(args)) for s in scenarios]
+    results = [saved[i] if i in saved else s.run(progress=_progress(args))
+               for i, s in enumerate(scenarios)]  # fmt: skip
     return _write_comparison(results, args)
 
 
@@ -445,7 +451,14 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
         epilog="example: netplan compare scenarios/mobile_led.yaml scenarios/england.yaml "
         "--out outputs/compare",
     )
-    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario YAMLs")
+    c.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="+",
+        metavar="SCENARIO",
+        help="scenario YAMLs, or folders of saved runs (`netplan run --out DIR`: read back, "
+        "not solved again)",
+    )
     c.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     c.add_argument("--force", action="store_true", help=force_help)
     _add_mirror(c)
