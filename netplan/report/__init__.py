@@ -63,6 +63,7 @@ from .folder import _normal_permissions as _normal_permissions
 from .folder import atomic_folder as atomic_folder
 from .folder import check_output_folder as check_output_folder
 from .folder import read_marker as read_marker
+from .gis import write_gpkg as write_gpkg
 from .html import _TEMPLATES as _TEMPLATES
 from .html import ATTRIBUTIONS as ATTRIBUTIONS
 from .html import COMPARISON_COLUMNS as COMPARISON_COLUMNS
@@ -81,6 +82,7 @@ from .html import render_report as render_report
 from .result_map import _lot_polygons as _lot_polygons
 from .result_map import build_map as build_map
 from .result_map import supply_links as supply_links
+from .workbook import write_xlsx as write_xlsx
 from .writers import CONTRACT_SAVING_TARGET as CONTRACT_SAVING_TARGET
 from .writers import CSV_DECIMALS as CSV_DECIMALS
 from .writers import _cell as _cell
@@ -91,9 +93,7 @@ from .writers import candidates_table as candidates_table
 from .writers import compare as compare
 from .writers import summary_table as summary_table
 from .writers import uncovered_zones as uncovered_zones
-from .writers import write_gpkg as write_gpkg
 from .writers import write_tables as write_tables
-from .writers import write_xlsx as write_xlsx
 
 if TYPE_CHECKING:
     from ._types import ScenarioResult

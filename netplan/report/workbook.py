@@ -272,3 +272,18 @@ def write_workbook(result: ScenarioResult, path: str | Path, sheets: Mapping[str
         _sheet(wb, name, df, formats)
     wb.close()
     return path
+
+
+def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
+    """Write the workbook: README (definitions, sources, warnings), Summary, Sites,
+    Coverage, Cyclotrons, Uncovered (zones) and, for study areas, Zones."""
+    from .writers import _stable, uncovered_zones
+
+    sheets = {
+        "Sites": _stable(result.sites),
+        "Coverage": _stable(result.coverage),
+        "Cyclotrons": _stable(result.cyclotrons),
+        "Uncovered": _stable(uncovered_zones(result)),
+        "Zones": _stable(pd.DataFrame(result.zones)),
+    }
+    return write_workbook(result, path, sheets)

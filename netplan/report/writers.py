@@ -1,8 +1,8 @@
-"""The tables of a result and their files: stable CSVs, the XLSX workbook, the GeoPackage.
+"""The tables of a result and their files: stable CSVs and the XLSX workbook.
 
 Floats are rounded to :data:`CSV_DECIMALS` and geometry dropped (:func:`_stable`), so the
 same scenario run twice gives byte-identical CSVs; :func:`compare` is the comparison table.
-A new output table goes here (and into :func:`write_tables` or :func:`write_xlsx`).
+A new output table goes here (and into :func:`write_tables` or :mod:`.workbook`).
 """
 
 from __future__ import annotations
@@ -115,22 +115,6 @@ def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
     return out
 
 
-def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
-    """Write the workbook: README (definitions, sources, warnings), Summary, Sites,
-    Coverage, Cyclotrons, Uncovered (zones) and, for study areas, Zones
-    (:mod:`netplan.report.workbook`)."""
-    from .workbook import write_workbook
-
-    sheets = {
-        "Sites": _stable(result.sites),
-        "Coverage": _stable(result.coverage),
-        "Cyclotrons": _stable(result.cyclotrons),
-        "Uncovered": _stable(uncovered_zones(result)),
-        "Zones": _stable(pd.DataFrame(result.zones)),
-    }
-    return write_workbook(result, path, sheets)
-
-
 def _cell(v: Any) -> Any:
     if v is None:
         return None
@@ -143,14 +127,6 @@ def _cell(v: Any) -> Any:
     if v is pd.NA or v is pd.NaT:
         return None
     return v if isinstance(v, (int, str)) else str(v)
-
-
-def write_gpkg(result: ScenarioResult, path: str | Path) -> Path:
-    """Write the result's layers (:func:`netplan.report.gis.layers`: sites, zones,
-    cyclotrons, isochrones, lots, supply links) as layers of one GeoPackage."""
-    from .gis import write_gpkg as _write
-
-    return _write(result, path)
 
 
 def _plain(obj: Any) -> Any:
