@@ -164,7 +164,7 @@ def write_result(
             names["xlsx"] = write_xlsx(result, tmp / "results.xlsx").name
         if outputs.gpkg:
             found = gis.layers(result)
-            names["gpkg"] = gis.write_gpkg(result, tmp / "results.gpkg", found=found).name
+            names["gpkg"] = write_gpkg(result, tmp / "results.gpkg", found=found).name
             for key, path in gis.write_geoparquet(result, tmp, found=found).items():
                 names[key] = path.name
         if outputs.map:
