@@ -4,7 +4,8 @@
 
 * help texts show each option's default (:class:`HelpFormatter`);
 * ``-v``/``-q`` are accepted before or after the subcommand (:func:`add_verbosity`);
-* logging (:func:`logging_for`): netplan's own loggers at the chosen level, third-party
+* logging (:func:`logging_for`): Python warnings become one ``netplan: warning:`` line;
+  netplan's own loggers at the chosen level, third-party
   loggers (pyogrio, fiona, matplotlib, urllib3, ...) held at WARNING so their INFO lines do
   not leak; HiGHS's "Interrupted by user" status (netplan's own callback stopping the
   master problem to add cuts) is reworded so it does not read as a Ctrl-C;
@@ -167,6 +168,16 @@ def logging_for(level: int, *, stage_lines: bool, bar: bool) -> Iterator[None]:
             g.setLevel(min(netplan_level, logging.INFO))
     for log in solvers:
         log.addFilter(_REWORD)
+    import warnings
+
+    shown = warnings.showwarning
+
+    def _as_log_line(message, category, filename, lineno, file=None, line=None) -> None:
+        # a Python warning (e.g. points snapped far from the road) as one log line, not a
+        # source path and a line of code
+        ours.warning("%s", message)
+
+    warnings.showwarning = _as_log_line
     try:
         if bar:
             from tqdm.contrib.logging import logging_redirect_tqdm
@@ -176,6 +187,7 @@ def logging_for(level: int, *, stage_lines: bool, bar: bool) -> Iterator[None]:
         else:
             yield
     finally:
+        warnings.showwarning = shown
         for log in solvers:
             log.removeFilter(_REWORD)
         root.setLevel(saved[0])

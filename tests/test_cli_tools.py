@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -193,7 +194,12 @@ def test_logging_quiets_third_parties_and_rewords_the_highs_interrupt(
         logging.getLogger("netplan.optimise._decompose").info(
             "decomposition round %d: %s, bound", 3, "Interrupted by user"
         )
+        with warnings.catch_warnings():  # pytest turns warnings into errors otherwise
+            warnings.simplefilter("default")
+            warnings.warn("sites: 1 point(s) snapped more than 5 km", UserWarning, stacklevel=1)
     err = capsys.readouterr().err
+    assert " WARNING netplan: sites: 1 point(s) snapped more than 5 km\n" in err
+    assert "UserWarning" not in err
     assert "Created 23 records" not in err
     assert "netplan detail" in err
     assert "decomposition round 3: stopped by netplan's callback to add cuts, bound" in err
