@@ -42,7 +42,32 @@ _MODULES = {
     "report",
     "plot",
     "maps",
+    "defaults",
+    "profiles",
+    "calibrate",
+    "tracer",
 }
+
+
+__all__ = [
+    "DataError",
+    "InfeasibleError",
+    "NetplanError",
+    "NetworkError",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioResult",
+    "SolverError",
+    "ValidationError",
+    "__version__",
+    "settings",
+    *sorted(_MODULES),
+]
+
+
+def __dir__() -> list[str]:
+    """Tab completion shows the public names, the lazily imported modules included."""
+    return sorted({*globals(), *__all__})
 
 
 def __getattr__(name: str) -> object:

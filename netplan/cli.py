@@ -1,10 +1,11 @@
 """netplan command line: a thin front end over the library.
 
 Each subcommand parses its arguments, calls public netplan functions and writes files.
-User mistakes (:class:`netplan.NetplanError`) print one clear message and exit with 1; a
-malformed command line (unknown option, ``--minutes thirty``) prints one line and exits
-with 2; anything else is a bug and keeps its traceback. Output locations are checked
-before any long work starts.
+User mistakes (:class:`netplan.NetplanError`) and malformed command lines (unknown option,
+``--minutes thirty``) print one clear line and exit with 1; anything else is a bug and
+keeps its traceback. Output locations are checked before any long work starts. Help,
+``-v/-q`` (anywhere on the line), logging and progress live in :mod:`netplan._cli_support`;
+the ``defaults``, ``validate`` and ``completion`` commands in :mod:`netplan._cli_commands`.
 
 Run ``netplan --help`` (or ``python -m netplan --help``, ``python cli.py --help`` in a
 checkout) for the list of commands.
@@ -13,7 +14,6 @@ checkout) for the list of commands.
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -21,12 +21,13 @@ from pathlib import Path
 
 import netplan
 from netplan import settings
+from netplan._cli_support import HelpFormatter, add_verbosity, add_verbosity_everywhere
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 class _UsageError(Exception):
-    """A malformed command line: one line on stderr, exit status 2."""
+    """A malformed command line: one line on stderr, exit status 1 (a user mistake)."""
 
     def __init__(self, prog: str, message: str) -> None:
         super().__init__(f"{prog}: error: {message} (see `{prog} --help`)")
@@ -34,6 +35,10 @@ class _UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but an error is one line (no usage block) raised to :func:`main`."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise _UsageError(self.prog, message)
@@ -331,8 +336,8 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------- run / compare / sweep
 # (scenario commands are registered here)
 def _progress(args: argparse.Namespace) -> bool:
-    """Progress bars on stderr only for a terminal or with -v."""
-    return bool(args.verbose) or sys.stderr.isatty()
+    """A progress bar on stderr for a terminal (else one log line per stage, see main)."""
+    return bool(getattr(args, "progress_bar", False))
 
 
 def _print_paths(paths: dict[str, Path], keys: Sequence[str]) -> None:
@@ -346,6 +351,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from netplan.scenario import Scenario
 
     scenario = Scenario.from_yaml(args.scenario)
+    if args.set:
+        from netplan.scenario import overrides_from_sets
+
+        scenario = scenario.with_overrides(overrides_from_sets(args.set))
     report.check_output_folder(
         args.out,
         force=args.force,
@@ -394,11 +403,17 @@ def _check_comparison(args: argparse.Namespace, scenarios: list) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from netplan.scenario import Scenario
+    from netplan.scenario import Scenario, ScenarioResult
+    from netplan.scenario.saved import is_run_folder
 
-    scenarios = [Scenario.from_yaml(path) for path in args.scenarios]  # validate all first
+    # a run folder is read back (no solve); a scenario file is validated first, run later
+    saved = {i: ScenarioResult.from_folder(p) for i, p in enumerate(args.scenarios)
+             if is_run_folder(p)}  # fmt: skip
+    scenarios = [saved[i].scenario if i in saved else Scenario.from_yaml(path)
+                 for i, path in enumerate(args.scenarios)]  # fmt: skip
     _check_comparison(args, scenarios)
-    results = [s.run(progress=_progress(args)) for s in scenarios]
+    results = [saved[i] if i in saved else s.run(progress=_progress(args))
+               for i, s in enumerate(scenarios)]  # fmt: skip
     return _write_comparison(results, args)
 
 
@@ -430,17 +445,31 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     p.add_argument("--force", action="store_true", help=force_help)
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a scenario key for this run, e.g. fleet.mobile_units=6 (dotted "
+        "names as in the YAML; repeatable; several values: use `netplan sweep`)",
+    )
     _add_mirror(p)
     p.set_defaults(func=_cmd_run)
     c = sub.add_parser(
         "compare",
         help="run several scenarios and compare them side by side",
         description="Run each scenario into DIR/<name>/ and write DIR/comparison.html "
-        "(changes against the first scenario, e.g. the contract's 18 %% saving target).",
+        "(changes against the first scenario, e.g. the contract's 18 % saving target).",
         epilog="example: netplan compare scenarios/mobile_led.yaml scenarios/england.yaml "
         "--out outputs/compare",
     )
-    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario YAMLs")
+    c.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="+",
+        metavar="SCENARIO",
+        help="scenario YAMLs, or folders of saved runs (`netplan run --out DIR`: read back, "
+        "not solved again)",
+    )
     c.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     c.add_argument("--force", action="store_true", help=force_help)
     _add_mirror(c)
@@ -484,14 +513,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"netplan {netplan.__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)"
-    )
+    add_verbosity(parser, top=True)
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
     for register in _REGISTRARS:
         register(sub)
+    from netplan import _cli_commands
+
+    _cli_commands.register(sub, parser)
+    add_verbosity_everywhere(sub)
     return parser
 
 
@@ -506,20 +537,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except _UsageError as exc:
         print(exc, file=sys.stderr)
-        return 2
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return 1
+    from netplan._cli_support import logging_for, progress_mode, verbosity
+
+    level = verbosity(args)
+    args.progress_bar, stage_lines = progress_mode(level)
     saved_mirror = settings.data_mirror
     if getattr(args, "mirror", None) is not None:
         settings.data_mirror = args.mirror
     try:
-        return int(args.func(args))
+        with logging_for(level, stage_lines=stage_lines, bar=args.progress_bar):
+            return int(args.func(args))
     except netplan.NetplanError as exc:
         print(f"netplan: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("netplan: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `netplan defaults | head`: the reader left; stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     finally:
         settings.data_mirror = saved_mirror
 

@@ -70,6 +70,8 @@ class Dataset:
         Size and checksum of the catalogued version.
     archive
         Member to extract when ``url`` serves a zip file.
+    source
+        Where ``url`` is None: the publisher's dataset and how the file was derived.
     pinned
         Whether ``url`` serves exactly the catalogued version.
     """
@@ -85,6 +87,7 @@ class Dataset:
     sha256: str
     archive: str | None = None
     pinned: bool = False
+    source: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -227,18 +230,31 @@ def _from_mirror(ds: Dataset, mirror: Path, dest: Path) -> Path:
         return _atomic_write_from(fh, dest)
 
 
+def _isatty_stderr() -> bool:
+    import sys
+
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
 def _from_publisher(ds: Dataset, dest: Path) -> Path:
     if ds.url is None:
+        how = f" ({' '.join(ds.source.split())})" if ds.source else ""
         msg = (
             f"dataset {ds.id!r} ({ds.file}) has no direct download: the publisher offers it at "
-            f"{ds.page}. Put the file in a mirror folder as {ds.file} and pass --mirror DIR "
-            "or set NETPLAN_DATA_MIRROR."
+            f"{ds.page}{how}. Put the file in a mirror folder as {ds.file} and pass --mirror "
+            "DIR or set NETPLAN_DATA_MIRROR."
         )
         raise DataError(msg)
     logger.info("downloading %s from %s", ds.id, ds.url)
     try:
+        from tqdm import tqdm
+
         with urllib.request.urlopen(ds.url, timeout=_DOWNLOAD_TIMEOUT_S) as resp:
-            tmp = _atomic_write_from(resp, dest)
+            size = int(resp.headers.get("Content-Length") or 0) or None
+            bar = tqdm(total=size, unit="B", unit_scale=True, desc=ds.id, leave=False,
+                       disable=not _isatty_stderr())  # fmt: skip
+            with bar.wrapattr(resp, "read") as reader:
+                tmp = _atomic_write_from(reader, dest)
     except OSError as exc:
         msg = (
             f"dataset {ds.id!r}: could not download {ds.url} ({exc}). Offline? Give the data "
@@ -476,15 +492,10 @@ def _load_lsoa_zones_cached(country: str, _key: tuple[object, ...]) -> gpd.GeoDa
     cent, cname = _read_csv("ons-lsoa-centroids", encoding="utf-8-sig")
     check_columns(cent, ["X", "Y", "lsoa11cd", "lsoa11nm"], source=cname)
     cent = cent.rename(columns={"lsoa11cd": "id", "lsoa11nm": "name", "X": "lon", "Y": "lat"})
+    from ._population import lsoa_population
+
     pop_path = dataset_path("ons-lsoa-population")
-    try:
-        pop = pd.read_excel(pop_path, sheet_name="Mid-2018 Population Density", header=4)
-    except (ValueError, KeyError, OSError) as exc:
-        msg = f"{pop_path.name}: cannot read sheet 'Mid-2018 Population Density' ({exc})"
-        raise DataError(msg) from exc
-    check_columns(pop, ["Code", "Mid-2018 population"], source=pop_path.name)
-    pop = pop.rename(columns={"Code": "id", "Mid-2018 population": "population"})
-    pop = pop.dropna(subset=["id"])[["id", "population"]]
+    pop = lsoa_population(pop_path)  # the workbook parsed once, then a derived file
     prefixes = tuple(country)
     cent = cent[cent["id"].astype(str).str.startswith(prefixes)]
     pop = pop[pop["id"].astype(str).str.startswith(prefixes)]

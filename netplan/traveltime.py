@@ -28,7 +28,6 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from . import settings
 from ._errors import NetworkError, ValidationError
 from ._validate import check_columns, check_lonlat, check_number, check_unique
 
@@ -59,21 +58,9 @@ def _points_frame(points: pd.DataFrame, *, source: str) -> pd.DataFrame:
         raise ValidationError(msg)
     df = points
     if ("lon" not in df.columns or "lat" not in df.columns) and "geometry" in df.columns:
-        kinds = set(getattr(df.geometry, "geom_type", pd.Series(dtype=object)).dropna())
-        if kinds - {"Point"} or df.geometry.isna().any():
-            msg = (
-                f"{source}: geometries must be points, got {sorted(kinds) or 'none'}; use "
-                "e.g. `gdf.assign(geometry=gdf.representative_point())` or give lon, lat columns."
-            )
-            raise ValidationError(msg)
-        gdf = df.to_crs(settings.geographic_crs) if getattr(df, "crs", None) else df
-        df = pd.DataFrame(
-            {
-                "id": df["id"] if "id" in df.columns else df.index,
-                "lon": gdf.geometry.x,
-                "lat": gdf.geometry.y,
-            }
-        )
+        from ._geo import lonlat_of
+
+        df = lonlat_of(df, source=source)  # polygons -> representative points, with a note
     check_columns(df, ["id", "lon", "lat"], source=source)
     if len(df) == 0:
         msg = f"{source}: no points; give at least one row with id, lon, lat."

@@ -1,7 +1,7 @@
 """Bad inputs at the command line, as an analyst would stumble: one table, every command.
 
 Each case writes its files into a fresh folder, runs ``netplan ...`` (``cli.main``) there
-and asserts the exit status (1 for a bad input, 2 for a malformed command line), exactly
+and asserts the exit status (1 for every user mistake, a malformed command line included), exactly
 one error line that names the file, row, key or option, no traceback, and that nothing in
 the folder changed (no file written, removed or modified; no output folder created).
 A few cases run as a real process (``python -m netplan``) to prove the same on stderr.
@@ -258,15 +258,15 @@ CASES = [
     Case("sweep-bad-yaml", ["sweep", "s.yaml", "--set", "drive_minutes=[1", "--out", "w"],
          "--set drive_minutes: not valid YAML", {"s.yaml": scen()}),
     # ---------------------------------------------------------------- traveltimes
-    Case("tt-negative-max", _tt("--max-minutes", "-5"), "--max-minutes: expected a positive", PTS, 2),
-    Case("tt-nan-max", _tt("--max-minutes", "nan"), "--max-minutes: expected a positive", PTS, 2),
-    Case("tt-inf-max", _tt("--max-minutes", "inf"), "--max-minutes: expected a positive", PTS, 2),
-    Case("tt-zero-max", _tt("--max-minutes", "0"), "--max-minutes: expected a positive", PTS, 2),
-    Case("tt-text-max", _tt("--max-minutes", "thirty"), "got 'thirty'", PTS, 2),
+    Case("tt-negative-max", _tt("--max-minutes", "-5"), "--max-minutes: expected a positive", PTS, 1),
+    Case("tt-nan-max", _tt("--max-minutes", "nan"), "--max-minutes: expected a positive", PTS, 1),
+    Case("tt-inf-max", _tt("--max-minutes", "inf"), "--max-minutes: expected a positive", PTS, 1),
+    Case("tt-zero-max", _tt("--max-minutes", "0"), "--max-minutes: expected a positive", PTS, 1),
+    Case("tt-text-max", _tt("--max-minutes", "thirty"), "got 'thirty'", PTS, 1),
     Case("tt-bad-choice", _tt("--on-outside", "ignore"), "argument --on-outside: invalid choice",
-         PTS, 2),
-    Case("tt-unknown-option", _tt("--max-minuets", "30"), "unrecognized arguments", PTS, 2),
-    Case("tt-missing-option", ["traveltimes", "--origins", "o.csv"], "arguments are required", PTS, 2),
+         PTS, 1),
+    Case("tt-unknown-option", _tt("--max-minuets", "30"), "unrecognized arguments", PTS, 1),
+    Case("tt-missing-option", ["traveltimes", "--origins", "o.csv"], "arguments are required", PTS, 1),
     Case("tt-out-is-a-folder", [*_tt()[:-1], "outdir"], "outdir is a folder; give a file name",
          PTS, prepare=lambda root: (root / "outdir").mkdir()),
     Case("tt-out-under-a-file", [*_tt()[:-1], "o.csv/od.csv"], "o.csv is a file, not a folder", PTS),
@@ -308,16 +308,16 @@ CASES = [
          {**PTS, "p.yaml": "- 1\n"}),
     # ---------------------------------------------------------------- isochrones
     Case("iso-nan", _iso("--minutes", "nan", "--out", "i.geojson"), "--minutes: expected a positive",
-         {"s.csv": SITES}, 2),
-    Case("iso-text", _iso("--minutes", "thirty", "--out", "i.geojson"), "got 'thirty'", {"s.csv": SITES}, 2),
+         {"s.csv": SITES}, 1),
+    Case("iso-text", _iso("--minutes", "thirty", "--out", "i.geojson"), "got 'thirty'", {"s.csv": SITES}, 1),
     Case("iso-negative", _iso("--minutes", "30,-10", "--out", "i.geojson"), "got '-10'",
-         {"s.csv": SITES}, 2),
+         {"s.csv": SITES}, 1),
     Case("iso-empty", _iso("--minutes", ",", "--out", "i.geojson"), "expected minutes such as 30,60",
-         {"s.csv": SITES}, 2),
-    Case("iso-inf", _iso("--minutes", "inf", "--out", "i.geojson"), "--minutes", {"s.csv": SITES}, 2),
-    Case("iso-zero-buffer", _iso("--buffer-m", "0", "--out", "i.geojson"), "--buffer-m", {"s.csv": SITES}, 2),
+         {"s.csv": SITES}, 1),
+    Case("iso-inf", _iso("--minutes", "inf", "--out", "i.geojson"), "--minutes", {"s.csv": SITES}, 1),
+    Case("iso-zero-buffer", _iso("--buffer-m", "0", "--out", "i.geojson"), "--buffer-m", {"s.csv": SITES}, 1),
     Case("iso-nan-simplify", _iso("--simplify-m", "nan", "--out", "i.geojson"), "--simplify-m",
-         {"s.csv": SITES}, 2),
+         {"s.csv": SITES}, 1),
     Case("iso-bad-format", _iso("--out", "i.txt"), "unknown isochrone file format '.txt'", {"s.csv": SITES}),
     Case("iso-out-is-a-folder", _iso("--out", "iso.gpkg"), "iso.gpkg is a folder", {"s.csv": SITES},
          prepare=lambda root: (root / "iso.gpkg").mkdir()),
@@ -329,9 +329,9 @@ CASES = [
          {"s.csv": "id\nA\n"}),
     # ---------------------------------------------------------------- calibrate / validate
     Case("cal-one-fold", ["calibrate", "--network", "rutland", "--observed", "t.csv", "--folds", "1",
-                          "--out", "p.yaml"], "--folds: expected a whole number", {"t.csv": OBSERVED}, 2),
+                          "--out", "p.yaml"], "--folds: expected a whole number", {"t.csv": OBSERVED}, 1),
     Case("cal-text-folds", ["calibrate", "--observed", "t.csv", "--folds", "x", "--out", "p.yaml"],
-         "got 'x'", {"t.csv": OBSERVED}, 2),
+         "got 'x'", {"t.csv": OBSERVED}, 1),
     Case("cal-out-format", ["calibrate", "--network", "rutland", "--observed", "t.csv", "--out", "p.txt"],
          "unknown profile format '.txt'", {"t.csv": OBSERVED}),
     Case("cal-observed-missing", ["calibrate", "--network", "rutland", "--observed", "t.csv",
@@ -357,13 +357,13 @@ CASES = [
     Case("data-unknown-id", ["data", "fetch", "osm-atlantis"], "unknown dataset id 'osm-atlantis'"),
     Case("data-mirror-missing", ["data", "fetch", "osm-leeds", "--mirror", "nowhere"],
          "data mirror folder nowhere does not exist"),
-    Case("data-unknown-subcommand", ["data", "refresh"], "invalid choice: 'refresh'", status=2),
+    Case("data-unknown-subcommand", ["data", "refresh"], "invalid choice: 'refresh'", status=1),
     Case("data-assets-bad-url", ["data", "assets", "--dest", "assets", "--url", "file:///nonexistent.tgz"],
          "could not download Leaflet from file:///nonexistent.tgz"),
     Case("data-assets-wrong-file", ["data", "assets", "--dest", "assets", "--url", "file://{root}/l.tgz"],
          "is not leaflet 1.9.4 (sha512 differs); nothing written", {"l.tgz": b"not leaflet"}),
-    Case("no-command", [], "the following arguments are required: COMMAND", status=2),
-    Case("unknown-command", ["plan"], "invalid choice: 'plan'", status=2),
+    Case("no-command", [], "the following arguments are required: COMMAND", status=1),
+    Case("unknown-command", ["plan"], "invalid choice: 'plan'", status=1),
 ]  # fmt: skip
 
 
@@ -421,7 +421,7 @@ def test_cases_cover_every_command() -> None:
          "drive_minutes: Input should be a valid number"),
         ({"s.yaml": scen("a: 1\na: 2\n").encode()}, ["run", "s.yaml", "--out", "o"], 1,
          "key 'a' is given twice"),
-        ({}, ["isochrones", "--sites", "s.csv", "--minutes", "thirty", "--out", "i.gpkg"], 2,
+        ({}, ["isochrones", "--sites", "s.csv", "--minutes", "thirty", "--out", "i.gpkg"], 1,
          "got 'thirty'"),
         ({"o.csv": b"id,lon,lat\n\xff,1,2\n"},
          ["traveltimes", "--origins", "o.csv", "--destinations", "o.csv", "--out", "x.csv"], 1,

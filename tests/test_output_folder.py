@@ -274,7 +274,8 @@ def test_corrupt_derived_file_is_rebuilt(private_cache: Path) -> None:
 
     profiles._density_cached.cache_clear()
     first = profiles.density_surface()
-    (derived,) = (private_cache / "derived").glob("*.npz")
+    # the density surface's file (the parsed population table has its own, _population.py)
+    (derived,) = (private_cache / "derived").glob("lsoa-population-points-*.npz")
     _corrupt(derived, "truncate")
     profiles._density_cached.cache_clear()
     again = profiles.density_surface()

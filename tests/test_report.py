@@ -43,6 +43,8 @@ def test_folder_has_every_output(written: dict[str, Path]) -> None:
         "results.xlsx",
         "results.gpkg",
         "scenario.resolved.yaml",
+        "result.json",
+        *report.gis.PARQUET_FILES.values(),
         report.MARKER,
     }
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".rutland.")]
@@ -103,10 +105,18 @@ def test_tables_match_the_result(result, written: dict[str, Path]) -> None:
     zones = pd.read_csv(written["zones"])
     assert zones["population"].sum() == result.totals["population"]
     wb = openpyxl.load_workbook(written["xlsx"], read_only=True)
-    assert wb.sheetnames == ["Summary", "Sites", "Coverage", "Cyclotrons", "Uncovered", "Zones"]
+    assert wb.sheetnames == [
+        "README",
+        "Summary",
+        "Sites",
+        "Coverage",
+        "Cyclotrons",
+        "Uncovered",
+        "Zones",
+    ]
     assert sum(1 for _ in wb["Zones"].iter_rows()) == len(zones) + 1
     layers = {name for name, _ in pyogrio.list_layers(written["gpkg"])}
-    assert layers == {"sites", "zones", "cyclotrons", "isochrones"}
+    assert layers == {"sites", "zones", "cyclotrons", "isochrones", "lots", "supply_links"}
     resolved = written["scenario"].read_text(encoding="utf-8")
     assert "provenance:" in resolved
     assert "network_key:" in resolved

@@ -112,7 +112,7 @@ API_CASES: list[tuple[str, Callable[[], Any], str]] = [
     ("od-max-negative", lambda: __import__("netplan.traveltime").traveltime.od_matrix(_graph(), _points(), _points(), max_minutes=-5), "od_matrix: max_minutes"),
     ("od-max-text", lambda: __import__("netplan.traveltime").traveltime.od_matrix(_graph(), _points(), _points(), max_minutes="30"), "got '30'"),
     ("od-points-empty-id", lambda: __import__("netplan.traveltime").traveltime.od_matrix(_graph(), _points().assign(id=[" "]), _points()), "empty 'id'"),
-    ("od-polygon-points", lambda: __import__("netplan.traveltime").traveltime.od_matrix(_graph(), _polygons(), _points()), "origins: geometries must be points, got ['Polygon']"),
+    ("od-line-points", lambda: __import__("netplan.traveltime").traveltime.od_matrix(_graph(), _lines(), _points()), "origins: geometries must be points or polygons (polygons are reduced to a representative point), got ['LineString']"),
     ("snap-nan-detour", lambda: __import__("netplan.traveltime").traveltime.snap(_graph(), _points(), detour_factor=math.nan), "detour_factor must be >= 1"),
     ("iso-nan", lambda: __import__("netplan.isochrones").isochrones.isochrones(_graph(), _points(), minutes=[math.nan]), "isochrones: minutes must be a positive finite number"),
     ("iso-bool", lambda: __import__("netplan.isochrones").isochrones.isochrones(_graph(), _points(), minutes=[True]), "got True"),
@@ -149,6 +149,15 @@ def _folder(name: str) -> Path:
     path = _TMP[0] / name
     path.mkdir(exist_ok=True)
     return path
+
+
+def _lines() -> Any:
+    import geopandas as gpd
+    import shapely
+
+    return gpd.GeoDataFrame(
+        {"id": ["p"]}, geometry=[shapely.LineString([(-1.46, 53.79), (-1.44, 53.81)])], crs=4326
+    )
 
 
 def _polygons() -> Any:

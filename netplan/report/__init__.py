@@ -15,7 +15,9 @@ Output folder of one scenario (:func:`write_result`)::
     uncovered.csv          clusters of zones not served within the standard: nearest
                            candidates, the rule excluding each, the smallest fix and its cost
     results.xlsx           the same tables as sheets
-    results.gpkg           layers sites, zones, cyclotrons, isochrones
+    results.gpkg           layers sites, zones, cyclotrons, isochrones, lots, supply_links
+    <layer>.parquet        the same layers as GeoParquet (sites.parquet, zones.parquet, ...)
+    result.json            headline figures, open sites, warnings, file names (for scripts)
     scenario.resolved.yaml the resolved scenario + provenance (data sha256s, network key,
                            package version, solver status, run times, and
                            ``stage_timings``: every stage's seconds and share)
@@ -34,6 +36,8 @@ The package is split by what each part owns; this module writes a whole folder
 
     folder      the output folder: temporary sibling, atomic swap, marker
     writers     the tables and their CSV / XLSX / GeoPackage files, the comparison table
+    workbook    results.xlsx: headers with units, formats, README sheet (xlsxwriter)
+    gis         the geographic layers, GeoPackage, GeoParquet and result.json
     html        the capacity report and comparison pages (templates, charts)
     result_map  the folium map of a result (via netplan.maps)
 
@@ -51,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import NetplanError as NetplanError
 from .._errors import ValidationError as ValidationError
+from . import gis as gis
 from .folder import LEGACY_NAMES as LEGACY_NAMES
 from .folder import MARKER as MARKER
 from .folder import OutputFolderError as OutputFolderError
@@ -59,6 +64,7 @@ from .folder import _normal_permissions as _normal_permissions
 from .folder import atomic_folder as atomic_folder
 from .folder import check_output_folder as check_output_folder
 from .folder import read_marker as read_marker
+from .gis import write_gpkg as write_gpkg
 from .html import _TEMPLATES as _TEMPLATES
 from .html import ATTRIBUTIONS as ATTRIBUTIONS
 from .html import COMPARISON_COLUMNS as COMPARISON_COLUMNS
@@ -79,6 +85,7 @@ from .result_map import build_map as build_map
 from .result_map import supply_links as supply_links
 from .timings import stage_table as stage_table
 from .timings import timed
+from .workbook import write_xlsx as write_xlsx
 from .writers import CONTRACT_SAVING_TARGET as CONTRACT_SAVING_TARGET
 from .writers import CSV_DECIMALS as CSV_DECIMALS
 from .writers import _cell as _cell
@@ -89,9 +96,7 @@ from .writers import candidates_table as candidates_table
 from .writers import compare as compare
 from .writers import summary_table as summary_table
 from .writers import uncovered_zones as uncovered_zones
-from .writers import write_gpkg as write_gpkg
 from .writers import write_tables as write_tables
-from .writers import write_xlsx as write_xlsx
 
 if TYPE_CHECKING:
     from ._types import ScenarioResult
@@ -104,7 +109,7 @@ _TABLES = ("summary.csv", "sites.csv", "zones.csv", "coverage.csv", "cyclotrons.
 def output_names(scenario: Any) -> list[str]:
     """The files :func:`write_result` writes for ``scenario`` (by its ``outputs`` section)."""
     outputs = scenario.outputs
-    names = [*_TABLES, "scenario.resolved.yaml"]
+    names = [*_TABLES, "scenario.resolved.yaml", gis.RESULT_JSON]
     for flag, name in (
         ("xlsx", "results.xlsx"),
         ("gpkg", "results.gpkg"),
@@ -113,6 +118,8 @@ def output_names(scenario: Any) -> list[str]:
     ):
         if getattr(outputs, flag):
             names.append(name)
+    if outputs.gpkg:  # GeoParquet beside the GeoPackage, one file per layer
+        names += list(gis.PARQUET_FILES.values())
     return names
 
 
@@ -146,12 +153,15 @@ def write_result(
     OutputFolderError
         If ``out_dir`` exists, is not empty and was not written by netplan (and not ``force``).
     """
+    import time
+
+    t0 = time.perf_counter()
     out_dir = Path(out_dir).absolute()
     outputs = result.scenario.outputs
     names: dict[str, str] = {}
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with atomic_folder(out_dir, force=force, inputs=input_files(result.scenario)) as tmp:
-        write_s: dict[str, float] = {}  # each writer's seconds, for timings.csv
+        write_s: dict[str, float] = {}  # each writer's seconds, for the stage table
         with timed(write_s, "tables (CSV)"):
             for key, path in write_tables(result, tmp).items():
                 names[key] = path.name
@@ -159,8 +169,11 @@ def write_result(
             with timed(write_s, "workbook (xlsx)"):
                 names["xlsx"] = write_xlsx(result, tmp / "results.xlsx").name
         if outputs.gpkg:
-            with timed(write_s, "GeoPackage"):
-                names["gpkg"] = write_gpkg(result, tmp / "results.gpkg").name
+            with timed(write_s, "GeoPackage and GeoParquet"):
+                found = gis.layers(result)
+                names["gpkg"] = write_gpkg(result, tmp / "results.gpkg", found=found).name
+                for key, path in gis.write_geoparquet(result, tmp, found=found).items():
+                    names[key] = path.name
         if outputs.map:
             from .. import maps
 
@@ -178,8 +191,9 @@ def write_result(
         prov["stage_timings"] = stage_table(result.provenance, write_s).to_dict("records")
         result.scenario.to_yaml(tmp / "scenario.resolved.yaml", extra=_plain(prov))
         names["scenario"] = "scenario.resolved.yaml"
+        names["json"] = gis.write_result_json(result, tmp / gis.RESULT_JSON, dict(names)).name
     paths = {k: out_dir / v for k, v in names.items()}
-    logger.info("wrote %d outputs to %s", len(paths), out_dir)
+    logger.info("outputs: %d files in %.1f s (%s)", len(paths), time.perf_counter() - t0, out_dir)
     return paths
 
 

@@ -1,8 +1,8 @@
-"""The tables of a result and their files: stable CSVs, the XLSX workbook, the GeoPackage.
+"""The tables of a result and their files: stable CSVs and the XLSX workbook.
 
 Floats are rounded to :data:`CSV_DECIMALS` and geometry dropped (:func:`_stable`), so the
 same scenario run twice gives byte-identical CSVs; :func:`compare` is the comparison table.
-A new output table goes here (and into :func:`write_tables` or :func:`write_xlsx`).
+A new output table goes here (and into :func:`write_tables` or :mod:`.workbook`).
 """
 
 from __future__ import annotations
@@ -115,30 +115,6 @@ def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
     return out
 
 
-def write_xlsx(result: ScenarioResult, path: str | Path) -> Path:
-    """Write the tables as sheets of one workbook (openpyxl, write-only for speed)."""
-    from openpyxl import Workbook
-
-    sheets = {
-        "Summary": summary_table(result).T.reset_index().set_axis(["figure", "value"], axis=1),
-        "Sites": result.sites,
-        "Coverage": result.coverage,
-        "Cyclotrons": result.cyclotrons,
-        "Uncovered": uncovered_zones(result),
-        "Zones": pd.DataFrame(result.zones),
-    }
-    wb = Workbook(write_only=True)
-    for name, df in sheets.items():
-        ws = wb.create_sheet(name)
-        df = _stable(df)
-        ws.append([str(c) for c in df.columns])
-        for row in df.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-    path = Path(path)
-    wb.save(path)
-    return path
-
-
 def _cell(v: Any) -> Any:
     if v is None:
         return None
@@ -151,38 +127,6 @@ def _cell(v: Any) -> Any:
     if v is pd.NA or v is pd.NaT:
         return None
     return v if isinstance(v, (int, str)) else str(v)
-
-
-def write_gpkg(result: ScenarioResult, path: str | Path) -> Path:
-    """Write sites, zones, cyclotrons and isochrones as layers of one GeoPackage."""
-    import geopandas as gpd
-
-    path = Path(path)
-
-    def points(df: pd.DataFrame) -> gpd.GeoDataFrame:
-        df = _stable(df)
-        return gpd.GeoDataFrame(
-            df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
-        )
-
-    layers: list[tuple[str, gpd.GeoDataFrame]] = [
-        ("sites", points(result.sites)),
-        ("zones", points(pd.DataFrame(result.zones))),
-    ]
-    cyc = result.cyclotron_points
-    if cyc is not None and len(cyc):
-        cyc_df = pd.DataFrame(cyc)[["id", "name", "lon", "lat"]].merge(
-            result.cyclotrons.drop(columns=["name"], errors="ignore"),
-            left_on="id",
-            right_on="cyclotron_id",
-            how="left",
-        )
-        layers.append(("cyclotrons", points(cyc_df)))
-    if result.isochrones is not None and len(result.isochrones):
-        layers.append(("isochrones", result.isochrones.to_crs("EPSG:4326")))
-    for i, (name, gdf) in enumerate(layers):
-        gdf.to_file(path, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
-    return path
 
 
 def _plain(obj: Any) -> Any:

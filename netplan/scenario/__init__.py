@@ -44,6 +44,7 @@ The package is split by what each part owns (arrows: imports at run time)::
       v
     pipeline --> loading, tables, result the run; its output tables; the result container
     sweeps                               --set KEY=V1,V2 variants (via with_overrides)
+    checking --> pipeline                check without solving (netplan validate)
 
 :func:`shipped` lists the scenarios that ship with netplan (package data; the repository's
 ``scenarios/``); :meth:`Scenario.from_yaml` finds one by its name alone.
@@ -59,6 +60,7 @@ from .._errors import InfeasibleError as InfeasibleError
 from .._errors import NetplanError as NetplanError
 from .._errors import ScenarioError as ScenarioError
 from .._errors import ValidationError as ValidationError
+from .checking import check_scenario as check_scenario
 from .loading import _deep_merge as _deep_merge
 from .loading import _dotted_keys as _dotted_keys
 from .loading import _load_merged as _load_merged
@@ -99,6 +101,7 @@ from .sections import TurnaroundSection as TurnaroundSection
 from .sections import _d as _d
 from .sections import _df as _df
 from .sections import _Section as _Section
+from .sweeps import overrides_from_sets as overrides_from_sets
 from .sweeps import parse_set as parse_set
 from .sweeps import sweep_variants as sweep_variants
 from .tables import COVERAGE_MINUTES as COVERAGE_MINUTES
@@ -115,5 +118,6 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "check_ids",
+    "check_scenario",
     "shipped",
 ]

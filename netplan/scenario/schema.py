@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from .._errors import ScenarioError
 from .._io import write_text_atomic
+from . import result as _result_module
 from ._checks import _model_at as _model_at
 from ._checks import _unwrap as _unwrap
 from ._checks import explain
@@ -264,3 +265,8 @@ def _explain(exc: PydanticValidationError, where: str, origins: Mapping[str, str
 
 def _atomic_write_text(path: Path, text: str) -> None:
     write_text_atomic(path, text)
+
+
+# ScenarioResult.from_folder builds its scenario through this (result.py cannot import the
+# schema: the schema runs the pipeline that builds results).
+_result_module.scenario_reader = lambda raw, source: Scenario.from_dict(raw, source=source)

@@ -56,3 +56,29 @@ def sweep_variants(base: Scenario, sets: list[str]) -> list[Scenario]:
         variant = base.with_overrides({**overrides, "name": f"{base.name}-{label}"})
         variants.append(variant)
     return variants
+
+
+def overrides_from_sets(sets: list[str]) -> dict[str, Any]:
+    """``["KEY=VALUE", ...]`` (one value each, as ``netplan run --set``) -> overrides.
+
+    Parsed by :func:`parse_set`, so values are YAML-typed exactly as in a sweep.
+
+    Raises
+    ------
+    ScenarioError
+        On a malformed setting, a key given twice, or several values for one key (a sweep).
+    """
+    out: dict[str, Any] = {}
+    for text in sets:
+        key, values = parse_set(text)
+        if len(values) != 1:
+            msg = (
+                f"--set {text!r}: run takes one value per key; to run several use "
+                f"`netplan sweep SCENARIO --set {text}`"
+            )
+            raise ScenarioError(msg)
+        if key in out:
+            msg = f"--set names {key!r} twice; give it once"
+            raise ScenarioError(msg)
+        out[key] = values[0]
+    return out
