@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_browser import ARTIFACTS, _load, _run_chromium
+from test_browser import ARTIFACTS, _run_chromium
 
 from netplan.maps import palette
 from netplan.scenario import Scenario
@@ -180,7 +180,10 @@ def test_report_fits_the_window_and_aligns_tables(run, tmp_path: Path, width: in
     assert got["inner"] == width
     assert got["scroll"] <= got["inner"]  # no sideways scrolling of the page
     align = dict(got["align"])
-    assert align["Name"] == "left" and align["Code"] == "left"
-    assert align["Capacity scans/yr"] == "right" and align["Utilisation"] == "right"
-    assert got["groups"] and all(re.search(r"sites.*\(\d+\)$", g) for g in got["groups"])
+    assert align["Name"] == "left"
+    assert align["Code"] == "left"
+    assert align["Capacity scans/yr"] == "right"
+    assert align["Utilisation"] == "right"
+    assert got["groups"]
+    assert all(re.search(r"sites.*\(\d+\)$", g) for g in got["groups"])
     assert got["links"][:2] == ["map.html", "results.xlsx"]

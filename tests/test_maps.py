@@ -312,7 +312,7 @@ def test_categorical_colours_are_colour_blind_safe() -> None:
     from netplan.maps import palette
 
     colours = list(palette.CATEGORICAL.values())
-    assert len(set(c.lower() for c in colours)) == len(colours)  # one meaning per colour
+    assert len({c.lower() for c in colours}) == len(colours)  # one meaning per colour
     # every pair stays >= 15 CIE76 units apart, for normal vision and the three dichromacies
     for kind in (None, "protanopia", "deuteranopia", "tritanopia"):
         assert palette.min_delta_e(colours, kind) >= 15.0, kind
@@ -322,7 +322,8 @@ def test_categorical_colours_are_colour_blind_safe() -> None:
     # simulating pure white changes nothing; grey stays grey
     lab = palette.simulate_cvd(["#ffffff", "#777777"], "protanopia")
     assert lab[0] == pytest.approx([100.0, 0.0, 0.0], abs=0.5)
-    assert abs(lab[1][1]) < 1.5 and abs(lab[1][2]) < 1.5
+    assert abs(lab[1][1]) < 1.5
+    assert abs(lab[1][2]) < 1.5
     # zone ramp: lightness falls monotonically with drive minutes (readable in greyscale)
     lightness = palette.simulate_cvd(list(palette.ZONE_COLOURS), None)[:, 0]
     assert (np.diff(lightness) < 0).all()
@@ -358,8 +359,10 @@ def test_default_layers_and_legend_of_present_classes(scenario: dict[str, object
     # zone bins: only those some served zone falls in (straight-line minutes <= 60 here)
     served = scenario["zones"].loc[scenario["zones"]["covered"], "minutes"]
     assert ("> 90 min" in legend) == bool((served > 90).any())
-    assert "15–30 min" in legend and "Not served within the standard" in legend
-    assert 'href="report.html"' in page and "Back to the report" in page
+    assert "15–30 min" in legend
+    assert "Not served within the standard" in legend
+    assert 'href="report.html"' in page
+    assert "Back to the report" in page
     assert 'id="netplan-search"' in page
     assert "Plain background (offline)" in page
 

@@ -135,8 +135,10 @@ def test_threshold_labels_neither_overlap_nor_leave_the_axes() -> None:
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
     assert len(boxes) == 12
     for box in boxes:
-        assert axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1
-        assert axes_box.y0 <= box.y0 and box.y1 <= axes_box.y1
+        assert axes_box.x0 <= box.x0
+        assert box.x1 <= axes_box.x1
+        assert axes_box.y0 <= box.y0
+        assert box.y1 <= axes_box.y1
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b), (a, b)
