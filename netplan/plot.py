@@ -127,17 +127,26 @@ def coverage_curve(
     x = np.r_[0.0, x, right]
     y = np.r_[0.0, y, y[-1] if y.size else 0.0]
     ax = _axes(ax, (7, 4.5))
+    row = len(ax.get_lines()) - sum(1 for ln in ax.get_lines() if ln.get_linestyle() == ":")
     (line,) = ax.step(x, y, where="post", lw=2, label=label)
+    if ax.get_xlim()[1] > right and row > 0:  # a wider curve drawn earlier keeps its axis
+        right = ax.get_xlim()[1]
+    # threshold labels: one row per curve near the bottom (below the curves, which rise
+    # steeply), ending at their line, so labels neither overlap nor leave the axes
     for standard in standards_minutes:
         share = 100.0 * pop[finite & (minutes <= standard)].sum() / total
         ax.axvline(standard, color="#888", lw=0.8, ls=":")
+        near_left = standard < 0.2 * right
         ax.annotate(
             f"{share:.1f} % ≤ {standard:g} min",
-            (standard, share),
-            xytext=(4, -12),
+            (standard, 0.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3 if near_left else -3, 6 + 13 * row),
             textcoords="offset points",
+            ha="left" if near_left else "right",
             fontsize=8,
             color=line.get_color(),
+            annotation_clip=False,
         )
     ax.set_xlim(0, right)
     ax.set_ylim(0, 101)
@@ -146,7 +155,7 @@ def coverage_curve(
     ax.set_title("Population within x minutes' drive")
     ax.grid(alpha=0.3)
     if label:
-        ax.legend(loc="lower right")
+        ax.legend(loc="center right", fontsize=8)
     return ax
 
 

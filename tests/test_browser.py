@@ -101,7 +101,8 @@ def test_scenario_map_in_chromium(tmp_path: Path) -> None:
         "Drive time ≤ 30 min",
         f"Zones: drive minutes to assigned site ({len(zones) - uncovered:,})",
         f"Uncovered zones ({uncovered:,})",
-        "Cyclotrons and tracer supply (2)",
+        "Cyclotrons (2)",
+        f"Tracer supply links ({len(inputs['supply_links'])})",
         f"Unused candidates ({counts['closed']:,})",
         f"Static scanner sites ({counts['static']})",
         f"Static + mobile sites ({counts['both']})",
@@ -114,10 +115,10 @@ def test_scenario_map_in_chromium(tmp_path: Path) -> None:
     opened = int((sites["decision"] != "closed").sum())
     assert len(re.findall(r'<div class="leaflet-marker-icon netplan-site', dom)) == opened
     assert len(re.findall(r'<div class="leaflet-marker-icon netplan-cyclotron', dom)) == 2
-    # unused candidates (circle markers), supply lines, isochrones and lot outlines are paths
+    # shown by default: lot outlines (paths); off: candidates, supply lines, isochrones
     paths = dom.count('class="leaflet-interactive"')
-    assert paths >= counts["closed"] + 2 * opened + 2 + 4
-    assert "Uncovered zone (outlined)" in dom
+    assert paths == 4
+    assert "Not served within the standard" in dom
     assert "OpenStreetMap</a> contributors (ODbL)" in dom
     assert "Open Government Licence v3.0" in dom
 
@@ -149,10 +150,11 @@ def test_scenario_map_in_chromium(tmp_path: Path) -> None:
     popups = re.findall(r'<div class="leaflet-popup-content"[^>]*>(.*?)</div>', probe_dom)
     assert len(popups) == 1  # the zone popup replaced the site popup (one open at a time)
     first_zone = zones[zones["covered"]].iloc[0]
+    site_name = sites.set_index("id").loc[first_zone["assigned_site"], "name"]
     assert popups[0].startswith(
         f"<b>Zone {first_zone['id']}</b><br>"
-        f"{round(first_zone['minutes'])} min to site "
-        f"{first_zone['assigned_site']}"
+        f"{round(first_zone['minutes'])} min drive to "
+        f"{site_name} ({first_zone['assigned_site']})"
     )
     site = sites[sites["decision"] == "static"].iloc[0]
     shown = re.search(r'<div id="probe-site">(.*?)</div>', probe_dom).group(1)

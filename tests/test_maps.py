@@ -187,7 +187,8 @@ def test_page_layers_legend_attribution(page: str, scenario: dict[str, object]) 
         "Drive time ≤ 60 min",
         f"Zones: drive minutes to assigned site ({len(zones) - n_uncovered:,})",
         f"Uncovered zones ({n_uncovered:,})",
-        "Cyclotrons and tracer supply (2)",
+        "Cyclotrons (2)",
+        f"Tracer supply links ({len(scenario['supply_links'])})",
         "Lot boundaries (4)",
     ):
         assert json.dumps(name)[1:-1] in page or name in page, name
@@ -305,3 +306,113 @@ def test_supply_link_to_unknown_site(scenario: dict[str, object]) -> None:
             cyclotrons=scenario["cyclotrons"],
             supply_links=links,
         )
+
+
+def test_categorical_colours_are_colour_blind_safe() -> None:
+    from netplan.maps import palette
+
+    colours = list(palette.CATEGORICAL.values())
+    assert len({c.lower() for c in colours}) == len(colours)  # one meaning per colour
+    # every pair stays >= 15 CIE76 units apart, for normal vision and the three dichromacies
+    for kind in (None, "protanopia", "deuteranopia", "tritanopia"):
+        assert palette.min_delta_e(colours, kind) >= 15.0, kind
+    # the check can fail: red and green merge for a deuteranope but not for normal vision
+    assert palette.min_delta_e(["#d62728", "#2ca02c"], None) > 60
+    assert palette.min_delta_e(["#d62728", "#2ca02c"], "deuteranopia") < 15
+    # simulating pure white changes nothing; grey stays grey
+    lab = palette.simulate_cvd(["#ffffff", "#777777"], "protanopia")
+    assert lab[0] == pytest.approx([100.0, 0.0, 0.0], abs=0.5)
+    assert abs(lab[1][1]) < 1.5
+    assert abs(lab[1][2]) < 1.5
+    # zone ramp: lightness falls monotonically with drive minutes (readable in greyscale)
+    lightness = palette.simulate_cvd(list(palette.ZONE_COLOURS), None)[:, 0]
+    assert (np.diff(lightness) < 0).all()
+
+
+def _shown_layers(page: str, m: object) -> dict[str, bool]:
+    return {
+        child.layer_name: bool(child.show)
+        for child in m._children.values()
+        if hasattr(child, "layer_name") and getattr(child, "overlay", True)
+    }
+
+
+def test_default_layers_and_legend_of_present_classes(scenario: dict[str, object]) -> None:
+    sites = scenario["sites"].copy()
+    sites.loc[sites["decision"] == "both", "decision"] = "static"  # no "both" sites now
+    inputs = dict(scenario) | {"sites": sites}
+    m = maps.scenario_map(**inputs, title="t", report_href="report.html")
+    page = m.get_root().render()
+    shown = _shown_layers(page, m)
+    off = {k for k, v in shown.items() if not v}
+    assert off == {
+        "Drive time ≤ 30 min",
+        "Drive time ≤ 60 min",
+        f"Tracer supply links ({len(scenario['supply_links'])})",
+        f"Unused candidates ({int((sites['decision'] == 'closed').sum()):,})",
+    }
+    assert all(v for k, v in shown.items() if k not in off)
+    legend = page[page.index('<details class="netplan-legend"') :]
+    legend = legend[: legend.index("</details>")]
+    assert "Static + mobile site" not in legend  # no member, not listed
+    assert "Static scanner site" in legend
+    # zone bins: only those some served zone falls in (straight-line minutes <= 60 here)
+    served = scenario["zones"].loc[scenario["zones"]["covered"], "minutes"]
+    assert ("> 90 min" in legend) == bool((served > 90).any())
+    assert "15–30 min" in legend
+    assert "Not served within the standard" in legend
+    assert 'href="report.html"' in page
+    assert "Back to the report" in page
+    assert 'id="netplan-search"' in page
+    assert "Plain background (offline)" in page
+
+
+def test_zone_popups_carry_names_sites_and_reasons(scenario: dict[str, object]) -> None:
+    zones = scenario["zones"].head(40).copy()
+    zones["name"] = [f"Zone name {i}" for i in range(len(zones))]
+    zones["uncovered_reason"] = np.where(zones["covered"], "", "no candidate within 60 minutes")
+    zones.loc[zones.index[0], "covered"] = False
+    zones.loc[zones.index[0], "uncovered_reason"] = "no candidate within 60 minutes"
+    sites = scenario["sites"]
+    names = dict(zip(sites["id"].astype(str), sites["name"].astype(str), strict=True))
+    payload = json.loads(layers_zone_payload(zones[zones["covered"]], names))
+    first = zones[zones["covered"]].iloc[0]
+    code, name = payload["sites"][payload["rows"][0][4]]
+    assert (code, name) == (first["assigned_site"], names[first["assigned_site"]])
+    assert payload["names"][0] == first["name"]
+    bad = json.loads(layers_zone_payload(zones[~zones["covered"]], names))
+    assert bad["reasons"][0] == "no candidate within 60 minutes"
+    assert bad["rows"][0][3] == 0
+
+
+def layers_zone_payload(zones: pd.DataFrame, names: dict[str, str]) -> str:
+    from netplan.maps.layers import _zone_payload
+
+    return _zone_payload(zones, uncovered=False, site_names=names)
+
+
+def test_lot_outlines_have_no_slivers() -> None:
+    import shapely
+
+    from netplan import demand
+    from netplan.maps.lots import clean_lots
+
+    icb = data.load_icb_boundaries()
+    lots = icb.merge(demand.load_icb_lots()[["icb_code", "lot"]], on="icb_code")
+    raw = lots[["lot", "geometry"]].to_crs(settings.projected_crs).dissolve(by="lot")
+    cleaned = clean_lots(lots)
+    assert cleaned["lot"].tolist() == sorted(raw.index.astype(str))
+
+    def small(geoms: object) -> int:
+        n = 0
+        for geom in geoms:
+            for part in shapely.get_parts(geom):
+                n += part.area < 1e6
+                n += sum(shapely.Polygon(h).area < 1e6 for h in part.interiors)
+        return n
+
+    assert small(raw.geometry) > 0  # the plain dissolve has slivers (2 parts, 64 holes)
+    assert small(cleaned.geometry) == 0
+    # the land itself is kept: total area within 0.5 % of the raw dissolve
+    assert cleaned.area.sum() == pytest.approx(raw.area.sum(), rel=0.005)
+    assert shapely.is_valid(cleaned.geometry.values).all()

@@ -110,3 +110,35 @@ def test_save_figure_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         plot.save_figure(plot.coverage_curve([20.0], [1.0]), target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]
+
+
+def test_threshold_labels_neither_overlap_nor_leave_the_axes() -> None:
+    # three curves on one axes (as in the comparison page), thresholds up to the right edge
+    rng = np.random.default_rng(7)
+    ax = None
+    for k, scale in enumerate((20.0, 25.0, 30.0)):
+        minutes = rng.gamma(2.0, scale / 2, 500)
+        ax = plot.coverage_curve(
+            minutes,
+            np.ones(500),
+            standards_minutes=(30, 45, 60, 90),
+            max_minutes=90,
+            ax=ax,
+            label=f"plan {k}",
+        )
+    fig = ax.figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    axes_box = ax.get_window_extent(renderer)
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == 12
+    for box in boxes:
+        assert axes_box.x0 <= box.x0
+        assert box.x1 <= axes_box.x1
+        assert axes_box.y0 <= box.y0
+        assert box.y1 <= axes_box.y1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)

@@ -56,7 +56,11 @@ def test_report_shows_the_headline_numbers(result, written: dict[str, Path]) -> 
     for m in (30, 45, 60, 90):
         assert f"{100 * t[f'share_within_{m}_min']:.1f} %" in html
         label = f"population within {m} min of an open site"
-        assert f"{label} ({t[f'population_within_{m}_min']:,})" in html
+        if m == result.scenario.drive_minutes:  # folded into the served card, not repeated
+            assert label not in html
+            assert f"live within {m} min of an open site" in html
+        else:
+            assert f"{label} ({t[f'population_within_{m}_min']:,})" in html
     assert f"£{t['annual_cost_gbp']:,.0f}" in html
     assert f"£{t['cost_per_scan_gbp']:,.0f}" in html
     assert f"{round(t['demand_scans_per_year']):,}" in html
@@ -229,3 +233,77 @@ def test_run_folder_records_every_stage(written: dict[str, Path]) -> None:
     run_s = sum(prov["timings_s"].values()) + sum(prov["write_timings_s"].values())
     assert sum(r["seconds"] for r in rows) == pytest.approx(run_s, abs=0.002 * len(rows) + 0.01)
     assert not any(p.name == "timings.csv" for p in paths.values())
+
+
+def test_report_reads_in_plain_words(result, written: dict[str, Path]) -> None:
+    html = written["report"].read_text(encoding="utf-8")
+    t = result.totals
+    top = html[: html.index('id="headline"')]
+    # the summary in words comes first, with the figures it states
+    assert "What this plan does" in top
+    summary = re.search(r'<section id="summary".*?</section>', html, re.S).group(0)
+    assert f"<b>{t['sites_open']} site" in summary
+    assert f"<b>{100 * t['share_within_standard']:.1f} %</b>" in summary
+    assert f"£{t['annual_cost_gbp']:,.0f} a year" in summary
+    # links to the map and the workbook beside the report
+    assert '<a href="map.html">' in top
+    assert '<a href="results.xlsx">' in top
+    # plain names, not internal keys
+    assert "objective <code>" not in html
+    assert "growth by_tracer" not in html
+    assert "aim: least annual cost" in html  # rutland_small's objective is "cost"
+    # no card repeated
+    cards = re.findall(
+        r'<div class="card"><div class="v">(.*?)</div><div class="k">(.*?)</div>', html
+    )
+    assert len(cards) == len(set(cards))
+    labels = [k for _, k in cards]
+    assert "annual demand (scans)" not in labels
+    assert "annual capacity (scans)" not in labels
+    assert any(k.startswith("capacity / demand: ") and "headroom" in k for k in labels)
+    # text left, numbers right: number cells carry class "n"
+    assert '<th class="n">Capacity scans/yr</th>' in html
+    assert "<th>Name</th><th>Code</th>" in html
+
+
+def test_cost_basis_lists_the_resolved_prices_with_sources(result, written) -> None:
+    from netplan import defaults
+
+    html = written["report"].read_text(encoding="utf-8")
+    basis = html[html.index('id="cost-basis"') : html.index('id="turnaround"')]
+    c = result.scenario.costs
+    table = defaults.describe().set_index("key")
+    for key, words in (
+        ("static_scanner_capital_gbp", "Capital"),
+        ("static_install_gbp", "Installation"),
+        ("static_running_gbp_per_year", "Running"),
+        ("mobile_gbp_per_day", "GBP per mobile day"),
+        ("annualisation_years", "Annualisation"),
+    ):
+        assert words in basis
+        value = getattr(c, key)
+        shown = f"{value:,.1f}" if key == "annualisation_years" else f"£{value:,.0f}"
+        assert f'<td class="n">{shown}</td>' in basis, key
+        source = str(table.loc[f"costs.{key}", "source"])
+        import html as _html
+
+        assert _html.escape(source.split(";")[0][:40], quote=False) in basis, key
+
+
+def test_far_snapped_points_reach_the_headline(result) -> None:
+    from netplan.report.summary import headline_warnings
+
+    r = copy.copy(result)
+    r.provenance = dict(result.provenance) | {
+        "messages": [
+            "origins: 1495 point(s) snapped more than 5 km to the road network: E01000656, "
+            "E01000657 and 1493 more (max 20.1 km); their access legs are estimates.",
+            "zones with identical reachable sites merged: 32,844 zones -> 5,630 groups",
+        ]
+    }
+    found = headline_warnings(r)
+    assert (
+        "1,495 zones lie more than 5 km from the road network (up to 20.1 km): their drive "
+        "times include an estimated straight-line access leg (details in the notes from the run)"
+    ) in found
+    assert not any("merged" in w for w in found)

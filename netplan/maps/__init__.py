@@ -32,8 +32,11 @@ Examples
 The package is split by what each part owns (arrows: "imports")::
 
     page -> layers -> elements      the page and public maps; the layers; styles, macros
-      |                 ^
+      |       |  +-> lots            lot outlines without slivers
+      |       v         ^
+      +-> controls -----+           plain offline background, search box, report link
       +-> offline ------+           Leaflet inlined from the assets folder
+    palette                         the colours (Okabe-Ito, viridis) and their CVD check
 
 Every name is re-exported here but the warn-once flag, which lives in ``offline``.
 """

@@ -14,15 +14,39 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .palette import (
+    BOTH_COLOUR,
+    CYCLOTRON_COLOUR,
+    ISOCHRONE_COLOURS,
+    LOT_LINE_COLOUR,
+    MOBILE_COLOUR,
+    STATIC_COLOUR,
+    UNCOVERED_COLOUR,
+    UNUSED_COLOUR,
+    ZONE_BINS_MINUTES,
+    ZONE_COLOURS,
+)
+
 if TYPE_CHECKING:
     import folium
 
+__all__ = [
+    "CYCLOTRON_COLOUR",
+    "ISOCHRONE_COLOURS",
+    "LOT_COLOURS",
+    "SITE_FIGURES",
+    "SITE_STYLES",
+    "UNCOVERED_COLOUR",
+    "ZONE_BINS_MINUTES",
+    "ZONE_COLOURS",
+]
+
 #: Site decisions and how they are drawn: (legend label, colour, SVG shape).
 SITE_STYLES: dict[str, tuple[str, str, str]] = {
-    "static": ("Static scanner site", "#1f4e9c", "square"),
-    "mobile": ("Mobile scanner site", "#e07b00", "triangle"),
-    "both": ("Static + mobile site", "#7b3294", "diamond"),
-    "closed": ("Unused candidate", "#8c8c8c", "circle"),
+    "static": ("Static scanner site", STATIC_COLOUR, "square"),
+    "mobile": ("Mobile scanner site", MOBILE_COLOUR, "triangle"),
+    "both": ("Static + mobile site", BOTH_COLOUR, "diamond"),
+    "closed": ("Unused candidate", UNUSED_COLOUR, "circle"),
 }
 #: Optional site columns shown in popups, with their labels (other columns keep their name).
 SITE_FIGURES: dict[str, str] = {
@@ -35,22 +59,8 @@ SITE_FIGURES: dict[str, str] = {
     "max_minutes": "Max drive (min)",
     "tracer_source": "Tracer source",
 }
-#: Drive-minute bins for zones and their colours (ColorBrewer RdYlGn, reversed).
-ZONE_BINS_MINUTES: tuple[float, ...] = (15, 30, 45, 60, 90)
-ZONE_COLOURS: tuple[str, ...] = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027")
-UNCOVERED_COLOUR = "#e7298a"
-CYCLOTRON_COLOUR = "#c51b7d"
-ISOCHRONE_COLOURS: tuple[str, ...] = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
-LOT_COLOURS: tuple[str, ...] = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#666666",
-)
+#: Lot boundaries share one line colour (the lot is named in the tooltip and legend).
+LOT_COLOURS: tuple[str, ...] = (LOT_LINE_COLOUR,)
 
 
 def _folium() -> Any:
@@ -157,18 +167,19 @@ def _popup_table(title: str, rows: Sequence[tuple[str, str]]) -> str:
 
 _LEGEND_TEMPLATE = """
 {% macro html(this, kwargs) %}
-<div class="netplan-legend" style="position:fixed;bottom:64px;left:10px;z-index:1000;
-  background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;max-width:240px;
-  max-height:calc(100vh - 160px);overflow-y:auto;
-  font:11px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3);line-height:18px">
-{% for heading, items in this.sections %}
+<details class="netplan-legend" open style="position:fixed;bottom:40px;left:10px;z-index:1000;
+  background:rgba(255,255,255,0.95);padding:4px 10px;border-radius:4px;max-width:250px;
+  max-height:calc(100vh - 120px);overflow-y:auto;
+  font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3);line-height:18px">
+<summary style="font-weight:bold;cursor:pointer">Legend</summary>
+{% for heading, items in this.sections if items %}
   <div style="font-weight:bold;margin-top:3px">{{ heading|e }}</div>
   {% for symbol, label in items %}
   <div><span style="display:inline-block;width:18px;vertical-align:middle">{{ symbol }}</span>
     {{ label|e }}</div>
   {% endfor %}
 {% endfor %}
-</div>
+</details>
 {% endmacro %}
 """
 

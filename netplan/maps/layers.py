@@ -16,10 +16,10 @@ import pandas as pd
 from .. import settings
 from .._errors import ValidationError
 from .._validate import check_columns, check_lonlat, check_unique
+from .controls import _add_land
 from .elements import (
     CYCLOTRON_COLOUR,
     ISOCHRONE_COLOURS,
-    LOT_COLOURS,
     SITE_FIGURES,
     SITE_STYLES,
     UNCOVERED_COLOUR,
@@ -35,6 +35,8 @@ from .elements import (
     _svg_symbol,
     _swatch,
 )
+from .lots import clean_lots, land
+from .palette import LOT_LINE_COLOUR
 
 if TYPE_CHECKING:
     import folium
@@ -91,6 +93,8 @@ _SITES_TEMPLATE = """
 (function () {
   var d = {{ this.payload }};
   var group = {{ this._parent.get_name() }};
+  var map = {{ this.map_name }};
+  var search = window.netplanSearch = window.netplanSearch || [];
   var icon = d.icon === null ? null : L.divIcon({html: d.icon, iconSize: [d.size, d.size],
     iconAnchor: [d.size / 2, d.size / 2], className: "netplan-site"});
   for (var i = 0; i < d.rows.length; i++) {
@@ -98,6 +102,11 @@ _SITES_TEMPLATE = """
     var layer = icon === null ? L.circleMarker([r[0], r[1]], d.style)
                               : L.marker([r[0], r[1]], {icon: icon});
     layer.bindTooltip(r[2]).bindPopup(r[3], {maxWidth: 360}).addTo(group);
+    search.push({label: r[4], key: r[4].toLowerCase(), lat: r[0], lon: r[1],
+      open: (function (l) { return function () {
+        if (!map.hasLayer(group)) { map.addLayer(group); }
+        l.openPopup();
+      }; })(layer)});
   }
 })();
 {% endmacro %}
@@ -131,18 +140,19 @@ def _add_sites(m: folium.Map, sites: pd.DataFrame) -> None:
     for decision in ("closed", "static", "both", "mobile"):  # unused drawn first, underneath
         part = sites[sites["decision"] == decision]
         label, colour, shape = SITE_STYLES[decision]
+        if part.empty:  # the legend lists only classes the map has
+            continue
         if decision == "closed":
             legend_items.append((_svg_symbol("circle", colour, 12, hollow=True), label))
         else:
             legend_items.append((_svg_symbol(shape, colour, 14), label))
-        if part.empty:
-            continue
         rows = [
             [
                 round(float(rec["lat"]), 5),
                 round(float(rec["lon"]), 5),
                 f"{rec['name']} ({label.lower()})",
                 _site_popup(rec, decision, ordered),
+                f"{rec['name']} ({rec['id']}), {label.lower()}",
             ]
             for rec in part.to_dict("records")
         ]
@@ -158,8 +168,9 @@ def _add_sites(m: folium.Map, sites: pd.DataFrame) -> None:
                 "fillOpacity": 0.8,
             },
         }
-        group = folium.FeatureGroup(name=f"{label}s ({len(part):,})", show=True)
-        group.add_child(_macro(_SITES_TEMPLATE, payload=_js_json(payload)))
+        # unused candidates are off by default: the decisions are what a reader looks for
+        group = folium.FeatureGroup(name=f"{label}s ({len(part):,})", show=decision != "closed")
+        group.add_child(_macro(_SITES_TEMPLATE, payload=_js_json(payload), map_name=m.get_name()))
         group.add_to(m)
     _legend_add(m, "Sites", legend_items)
 
@@ -180,8 +191,8 @@ def _add_isochrones(
         dissolved["sites"] = int(part["site_id"].nunique())
         data = _simplified_geojson(dissolved, ["minutes", "sites"], tolerance_m=tolerance_m)
         name = f"Drive time ≤ {minutes:g} min"
-        group = folium.FeatureGroup(name=name, show=True)
-        style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.18}
+        group = folium.FeatureGroup(name=name, show=False)  # off by default: they overlap
+        style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.3}
         geo = folium.GeoJson(data, name=name, style_function=lambda _f, s=style: s, control=False)
         _bind(geo, tooltip=f"Within {minutes:g} min of {int(part['site_id'].nunique())} site(s)")
         geo.add_to(group)
@@ -193,26 +204,23 @@ def _add_isochrones(
 def _add_lots(m: folium.Map, lots: gpd.GeoDataFrame, *, tolerance_m: float = 500.0) -> None:
     folium = _folium()
     check_columns(lots, ["lot", "geometry"], source="lots")
-    dissolved = lots[["lot", "geometry"]].dissolve(by="lot", as_index=False)
-    dissolved["lot"] = dissolved["lot"].astype(str)
+    dissolved = clean_lots(lots)
     data = _simplified_geojson(dissolved, ["lot"], tolerance_m=tolerance_m)
-    colours = {lot: LOT_COLOURS[i % len(LOT_COLOURS)] for i, lot in enumerate(dissolved["lot"])}
     group = folium.FeatureGroup(name=f"Lot boundaries ({len(dissolved)})", show=True)
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        colour = colours[feature["properties"]["lot"]]
-        return {"color": colour, "weight": 2.5, "dashArray": "6 4", "fillOpacity": 0.0}
-
+    style = {"color": LOT_LINE_COLOUR, "weight": 2.5, "dashArray": "6 4", "fillOpacity": 0.0}
     folium.GeoJson(
         data,
         name="lots",
-        style_function=style,
+        style_function=lambda _f: style,
         control=False,
-        tooltip=folium.GeoJsonTooltip(fields=["lot"], aliases=["Lot"]),
+        tooltip=folium.GeoJsonTooltip(fields=["lot"], aliases=["Contract lot"]),
     ).add_to(group)
     group.add_to(m)
+    _add_land(m, _simplified_geojson(land(dissolved), [], tolerance_m=1000.0))
     _legend_add(
-        m, "Lots", [(_line_symbol(c, dashed=True), f"Lot {lot}") for lot, c in colours.items()]
+        m,
+        "Contract lots",
+        [(_line_symbol(LOT_LINE_COLOUR, dashed=True), f"Lot boundary ({len(dissolved)} lots)")],
     )
 
 
@@ -222,38 +230,71 @@ _ZONES_TEMPLATE = """
   var d = {{ this.payload }};
   var group = {{ this._parent.get_name() }};
   var map = {{ this.map_name }};
+  var search = window.netplanSearch = window.netplanSearch || [];
   var renderer = L.canvas({padding: 0.5});
   function colour(min) {
     if (min === null) { return "#7f7f7f"; }
     for (var k = 0; k < d.bins.length; k++) { if (min <= d.bins[k]) { return d.colours[k]; } }
     return d.colours[d.colours.length - 1];
   }
+  function esc(t) {
+    return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+  function content(i) {
+    var r = d.rows[i];
+    var name = d.names ? d.names[i] : "";
+    var site = r[4] === null ? null : d.sites[r[4]];
+    var text = "<b>" + esc(name || "Zone " + d.ids[i]) + "</b>" +
+      (name ? " <span class='netplan-id'>(" + esc(d.ids[i]) + ")</span>" : "") + "<br>";
+    if (site !== null) {
+      text += (r[2] === null ? "no drive time" : r[2] + " min drive") + " to " +
+        esc(site[1] ? site[1] + " (" + site[0] + ")" : site[0]);
+    } else {
+      text += r[2] === null ? "no open site within reach"
+                            : r[2] + " min drive to the nearest open site";
+    }
+    if (!r[3]) {
+      text += "<br><b>Not served within the standard</b>" +
+        (d.reasons && d.reasons[i] ? ": " + esc(d.reasons[i]) : "");
+    }
+    if (r.length > 5) { text += "<br>Population " + r[5].toLocaleString("en-GB"); }
+    return text;
+  }
+  var layers = [];
   for (var i = 0; i < d.rows.length; i++) {
     var r = d.rows[i];
     var style = d.uncovered
-      ? {radius: 3.5, color: d.highlight, weight: 1, fillColor: colour(r[2]), fillOpacity: 0.9}
-      : {radius: 2.5, stroke: false, fillColor: colour(r[2]), fillOpacity: 0.75};
+      ? {radius: 4.5, color: "#222222", weight: 1, fillColor: d.highlight, fillOpacity: 1.0}
+      : {radius: 2.5, stroke: false, fillColor: colour(r[2]), fillOpacity: 0.8};
     style.renderer = renderer;
     style.zoneIndex = i;
-    L.circleMarker([r[1], r[0]], style).addTo(group);
+    layers.push(L.circleMarker([r[1], r[0]], style).addTo(group));
   }
-  group.on("click", function (e) {
-    var r = d.rows[e.layer.options.zoneIndex];
-    var site = r[4] === null ? "none" : d.sites[r[4]];
-    var text = "<b>Zone " + d.ids[e.layer.options.zoneIndex] + "</b><br>" +
-      (r[2] === null ? "no drive time" : r[2] + " min") + " to site " + site +
-      (r[3] ? "" : "<br><b>not covered</b>") +
-      (r.length > 5 ? "<br>population " + r[5].toLocaleString() : "");
-    L.popup().setLatLng(e.latlng).setContent(text).openOn(map);
-  });
+  function open(i, latlng) {
+    L.popup({maxWidth: 320}).setLatLng(latlng).setContent(content(i)).openOn(map);
+  }
+  group.on("click", function (e) { open(e.layer.options.zoneIndex, e.latlng); });
+  for (var j = 0; j < d.rows.length; j++) {
+    var label = (d.names && d.names[j] ? d.names[j] + " (" + d.ids[j] + ")" : d.ids[j]) +
+      ", zone";
+    search.push({label: label, key: label.toLowerCase(), lat: d.rows[j][1], lon: d.rows[j][0],
+      open: (function (k) { return function () {
+        if (!map.hasLayer(group)) { map.addLayer(group); }
+        open(k, layers[k].getLatLng());
+      }; })(j)});
+  }
   map.getContainer().setAttribute("data-netplan-{{ this.kind }}", d.rows.length);
 })();
 {% endmacro %}
 """
 
 
-def _zone_payload(zones: pd.DataFrame, *, uncovered: bool) -> str:
-    """Compact JSON for zones: rows [lon, lat, minutes, covered, site index(, population)]."""
+def _zone_payload(
+    zones: pd.DataFrame, *, uncovered: bool, site_names: dict[str, str] | None = None
+) -> str:
+    """Compact JSON for zones: rows [lon, lat, minutes, covered, site index(, population)],
+    site [code, name] pairs, and the zone names and uncovered reasons when given."""
+    site_names = site_names or {}
     site_codes, site_index = np.unique(
         zones["assigned_site"].astype("string").fillna(""), return_inverse=True
     )
@@ -280,19 +321,24 @@ def _zone_payload(zones: pd.DataFrame, *, uncovered: bool) -> str:
         if pop is not None:
             row.append(int(pop[i]))
         rows.append(row)
-    payload = {
+    payload: dict[str, Any] = {
         "bins": list(ZONE_BINS_MINUTES),
         "colours": list(ZONE_COLOURS),
         "highlight": UNCOVERED_COLOUR,
         "uncovered": uncovered,
-        "sites": [str(s) for s in site_codes],
+        "sites": [[str(s), str(site_names.get(str(s), ""))] for s in site_codes],
         "ids": zones["id"].astype(str).tolist(),
         "rows": rows,
     }
+    for col, key in (("name", "names"), ("uncovered_reason", "reasons")):
+        if col in zones.columns:
+            payload[key] = zones[col].astype("string").fillna("").astype(str).tolist()
     return _js_json(payload)
 
 
-def _add_zones(m: folium.Map, zones: pd.DataFrame) -> None:
+def _add_zones(
+    m: folium.Map, zones: pd.DataFrame, *, site_names: dict[str, str] | None = None
+) -> None:
     folium = _folium()
     source = "zones"
     check_columns(zones, ["id", "lon", "lat", "minutes", "covered", "assigned_site"], source=source)
@@ -308,20 +354,25 @@ def _add_zones(m: folium.Map, zones: pd.DataFrame) -> None:
         group.add_child(
             _macro(
                 _ZONES_TEMPLATE,
-                payload=_zone_payload(part, uncovered=is_uncovered),
+                payload=_zone_payload(part, uncovered=is_uncovered, site_names=site_names),
                 map_name=m.get_name(),
                 kind=kind,
             )
         )
         group.add_to(m)
-    edges = [0, *ZONE_BINS_MINUTES]
-    items = [
-        (_swatch(ZONE_COLOURS[k]), f"{edges[k]:g}–{edges[k + 1]:g} min")
-        for k in range(len(ZONE_BINS_MINUTES))
-    ]
-    items.append((_swatch(ZONE_COLOURS[-1]), f"> {ZONE_BINS_MINUTES[-1]:g} min"))
-    items.append((_swatch("#ffffff", border=UNCOVERED_COLOUR), "Uncovered zone (outlined)"))
-    _legend_add(m, "Zones (drive minutes)", items)
+    # the legend lists only the bins some served zone falls in
+    served = minutes[~uncovered_mask].to_numpy(float)
+    edges = [0.0, *ZONE_BINS_MINUTES, np.inf]
+    items = []
+    for k in range(len(ZONE_COLOURS)):
+        low, high = edges[k], edges[k + 1]
+        if not ((served > low) & (served <= high)).any() and not (k == 0 and (served == 0).any()):
+            continue
+        text = f"> {low:g} min" if np.isinf(high) else f"{low:g}–{high:g} min"
+        items.append((_swatch(ZONE_COLOURS[k]), text))
+    if uncovered_mask.any():
+        items.append((_swatch(UNCOVERED_COLOUR, border="#222"), "Not served within the standard"))
+    _legend_add(m, "Zones: drive to assigned site", items)
 
 
 def _add_cyclotrons(
@@ -334,9 +385,16 @@ def _add_cyclotrons(
     check_columns(cyclotrons, ["id", "name", "lon", "lat"], source="cyclotrons")
     check_unique(cyclotrons, "id", source="cyclotrons")
     cyclotrons = check_lonlat(cyclotrons, source="cyclotrons", id_column="id")
-    group = folium.FeatureGroup(name=f"Cyclotrons and tracer supply ({len(cyclotrons)})", show=True)
+    group = folium.FeatureGroup(name=f"Cyclotrons ({len(cyclotrons)})", show=True)
+    links = None
     items = [(_svg_symbol("star", CYCLOTRON_COLOUR, 16), "Cyclotron (18F tracer)")]
+    cyc_names = dict(zip(cyclotrons["id"], cyclotrons["name"].astype(str), strict=True))
+    site_names = (
+        {} if sites is None else dict(zip(sites["id"], sites["name"].astype(str), strict=True))
+    )
     if supply_links is not None and len(supply_links):
+        # straight supply lines criss-cross the country: off by default
+        links = folium.FeatureGroup(name=f"Tracer supply links ({len(supply_links)})", show=False)
         check_columns(supply_links, ["site_id", "cyclotron_id", "role"], source="supply_links")
         site_xy = {} if sites is None else _latlon_by_id(sites)
         cyc_xy = _latlon_by_id(cyclotrons)
@@ -364,8 +422,10 @@ def _add_cyclotrons(
             )
             minutes = rec.get("minutes")
             when = "" if minutes is None or pd.isna(minutes) else f", {float(minutes):.0f} min"
-            _bind(line, tooltip=f"{role}: {rec['cyclotron_id']} → {rec['site_id']}{when}")
-            line.add_to(group)
+            cyc = cyc_names.get(rec["cyclotron_id"], rec["cyclotron_id"])
+            site = site_names.get(rec["site_id"], rec["site_id"])
+            _bind(line, tooltip=f"{role.capitalize()} tracer supply: {cyc} → {site}{when}")
+            line.add_to(links)
         items += [
             (_line_symbol(CYCLOTRON_COLOUR), "Primary tracer supply"),
             (_line_symbol(CYCLOTRON_COLOUR, dashed=True), "Back-up tracer supply"),
@@ -397,4 +457,6 @@ def _add_cyclotrons(
         )
         marker.add_to(group)
     group.add_to(m)
+    if links is not None:
+        links.add_to(m)
     _legend_add(m, "Tracer supply", items)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._io import write_text_atomic
+from .controls import _add_plain_background, _add_report_link, _add_search
 from .elements import _folium, _macro, _raw_element_class
 from .layers import (
     _add_cyclotrons,
@@ -91,16 +92,21 @@ def base_map(
         ),
         name="netplan_css",
     )
+    osm = None
     if tiles:
-        folium.TileLayer(
+        osm = folium.TileLayer(
             tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19
-        ).add_to(m)
+        )
+        osm.add_to(m)
+    _add_plain_background(m, tiles=osm)
     m.add_child(
         _macro(
             """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.osm|tojson }});
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
         {% endmacro %}""",
             text=OGL_ATTRIBUTION,
+            osm=OSM_ATTRIBUTION,  # the road network is OSM data, whichever background
         ),
         name="netplan_attribution",
     )
@@ -129,6 +135,7 @@ def _finish(m: folium.Map, bounds: list[list[float]] | None) -> folium.Map:
     """(Re)add the layer control last, so it lists every layer, and fit the bounds."""
     folium = _folium()
     m._children.pop("netplan_layer_control", None)
+    _add_search(m)
     m.add_child(
         folium.LayerControl(collapsed=False, position="topright"), name="netplan_layer_control"
     )
@@ -159,6 +166,7 @@ def scenario_map(
     lots: gpd.GeoDataFrame | None = None,
     m: folium.Map | None = None,
     title: str | None = None,
+    report_href: str | None = None,
 ) -> folium.Map:
     """Map one scenario: sites, zones, isochrones, tracer supply and lots.
 
@@ -173,9 +181,11 @@ def scenario_map(
         optional figure columns for the popups (:data:`SITE_FIGURES`, e.g. ``scanners``,
         ``utilisation`` as a fraction; other columns are shown under their own names).
     zones
-        ``id, lon, lat, minutes, covered, assigned_site`` (optional ``population``).
+        ``id, lon, lat, minutes, covered, assigned_site`` (optional ``population``, and
+        ``name`` and ``uncovered_reason`` shown in the popup).
     isochrones
-        GeoDataFrame ``site_id, minutes, geometry``; one toggleable layer per minutes value.
+        GeoDataFrame ``site_id, minutes, geometry``; one layer per minutes value (off by
+        default).
     cyclotrons
         ``id, name, lon, lat``.
     supply_links
@@ -186,11 +196,15 @@ def scenario_map(
         A map from another netplan map function to add to; None makes a new one.
     title
         Title box text.
+    report_href
+        Link target of a "Back to the report" box (e.g. ``"report.html"``); None for none.
 
     Returns
     -------
     folium.Map
-        The map, with a layer control, legend and attributions.
+        The map, with a layer control, legend, search box and attributions. Shown at
+        first: lots, zones, uncovered zones, cyclotrons and the opened sites; off (in the
+        layer control): isochrones, tracer supply links and unused candidates.
 
     Raises
     ------
@@ -204,7 +218,8 @@ def scenario_map(
         _add_lots(m, lots)
     if isochrones is not None and len(isochrones):
         _add_isochrones(m, isochrones)
-    _add_zones(m, zones)
+    site_names = dict(zip(sites["id"].astype(str), sites["name"].astype(str), strict=True))
+    _add_zones(m, zones, site_names=site_names)
     if cyclotrons is not None:
         _add_cyclotrons(m, cyclotrons, sites, supply_links)
     _add_sites(m, sites)
@@ -214,6 +229,8 @@ def scenario_map(
         int((sites["decision"] != "closed").sum()),
         len(zones),
     )
+    if report_href:
+        _add_report_link(m, report_href)
     return _finish(m, _bounds(sites[sites["decision"] != "closed"], zones))
 
 

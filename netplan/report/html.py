@@ -9,13 +9,23 @@ from __future__ import annotations
 import base64
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .sections import (
+    _candidates_text,
+    _cards,
+    _equity_table,
+    _profile_sensitivity_text,
+    _travel_text,
+    _what_it_takes,
+)
+from .summary import cost_basis, headline_warnings, plain_name, plan_summary
+from .tables import _fmt, html_table
 from .writers import CONTRACT_SAVING_TARGET, compare, uncovered_zones
 
 if TYPE_CHECKING:
@@ -94,52 +104,6 @@ def lot_balance(result: ScenarioResult) -> pd.DataFrame:
     )
 
 
-# ----------------------------------------------------------------------------- HTML
-def _fmt(v: Any, kind: str = "") -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    if isinstance(v, (np.bool_, bool)):
-        return "yes" if v else "no"
-    if kind == "pct":
-        return f"{100 * float(v):.1f} %"
-    if kind == "gbp":
-        return f"£{float(v):,.0f}"
-    if kind == "int":
-        return f"{round(float(v)):,}"
-    if kind == "1":
-        return f"{float(v):,.1f}"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    if isinstance(v, (float, np.floating)):
-        return f"{float(v):,.2f}"
-    return str(v)
-
-
-def html_table(
-    df: pd.DataFrame,
-    formats: Mapping[str, str] | None = None,
-    *,
-    labels: Mapping[str, str] | None = None,
-    row_class: Sequence[str] | None = None,
-) -> str:
-    """Render a DataFrame as an HTML table with per-column formats (escaped)."""
-    from markupsafe import escape
-
-    formats = dict(formats or {})
-    labels = dict(labels or {})
-    head = "".join(f"<th>{escape(labels.get(c, c))}</th>" for c in df.columns)
-    body = []
-    for i, row in enumerate(df.itertuples(index=False)):
-        cls = f' class="{row_class[i]}"' if row_class is not None and row_class[i] else ""
-        cells = "".join(
-            f"<td>{escape(_fmt(v, formats.get(c, '')))}</td>"
-            for c, v in zip(df.columns, row, strict=True)
-        )
-        body.append(f"<tr{cls}>{cells}</tr>")
-    rows = "".join(body)
-    return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-
-
 def _env() -> Any:
     import jinja2
 
@@ -165,103 +129,22 @@ def _attributions() -> list[str]:
     return out
 
 
-def _cards(t: Mapping[str, Any], drive_minutes: float) -> list[dict[str, str]]:
-    cards = [
-        (
-            _fmt(t.get("share_within_standard"), "pct"),
-            f"of the population served within the {drive_minutes:g}-minute standard "
-            f"(assigned to a site with room, not merely in reach)",
-        ),
-        (
-            _fmt(t.get("unserved_scans_per_year"), "int"),
-            f"scans/yr not served (population {_fmt(t.get('unserved_population'), 'int')})",
-        ),
-        (
-            f"{_fmt(t.get('mean_drive_minutes'), '1')} min",
-            "mean drive to the assigned site, per scan"
-            + (
-                f" ({_fmt(t.get('cost_plan_mean_drive_minutes'), '1')} min in the cheapest "
-                f"plan found)"
-                if t.get("cost_plan_mean_drive_minutes") is not None
-                else ""
-            ),
-        ),
-    ]
-    cards += [
-        (
-            _fmt(t.get(f"share_within_{m}_min"), "pct"),
-            f"population within {m} min of an open site "
-            f"({_fmt(t.get(f'population_within_{m}_min'), 'int')})",
-        )
-        for m in (30, 45, 60, 90)
-    ]
-    cards += [
-        (
-            f"{_fmt(t.get('worst_zone_minutes'), '1')} min",
-            f"worst served zone: {t.get('worst_zone', '')}",
-        ),
-        (
-            _fmt(t.get("sites_open")),
-            f"sites open ({_fmt(t.get('static_sites'))} static, "
-            f"{_fmt(t.get('mobile_sites'))} mobile)",
-        ),
-        (_fmt(t.get("static_scanners")), "static scanners"),
-        (_fmt(t.get("mobile_days_per_week"), "1"), "mobile days per week"),
-        (_fmt(t.get("capacity_scans_per_year"), "int"), "annual capacity (scans)"),
-        (_fmt(t.get("demand_scans_per_year"), "int"), "annual demand (scans)"),
-        (_fmt(t.get("capacity_over_demand"), "pct"), "capacity / demand"),
-        (_fmt(t.get("mean_utilisation"), "pct"), "mean utilisation"),
-        (_fmt(t.get("annual_cost_gbp"), "gbp"), "annual cost"),
-        (
-            f"£{float(t.get('cost_per_scan_gbp', math.nan)):,.0f}"
-            if math.isfinite(float(t.get("cost_per_scan_gbp", math.nan)))
-            else "–",
-            "cost per scan",
-        ),
-        (
-            _fmt(t.get("saving_vs_mobile_led"), "pct"),
-            f"saving per scan against an all-mobile service on the same demand "
-            f"(£{float(t.get('mobile_led_cost_per_scan_gbp', math.nan)):,.0f}/scan; "
-            f"the contract: 18 %)",
-        ),
-        (
-            _fmt(t.get("capital_investment_gbp"), "gbp"),
-            f"capital in scanners and new sites (the contract: "
-            f"£{float(t.get('contract_investment_gbp', 87e6)) / 1e6:,.0f}m across 30 sites)",
-        ),
-        (
-            t.get("tracer_over_capacity") or "none",
-            "cyclotrons above their dispatch capacity",
-        ),
-        (
-            _fmt(t.get("uncovered_zones")),
-            f"zones not served within the standard "
-            f"(population {_fmt(t.get('uncovered_population'), 'int')})",
-        ),
-    ]
-    for key, val in t.items():
-        if key.startswith("turnaround_within_"):
-            days = key.removeprefix("turnaround_within_").removesuffix("_days")
-            cards.append((_fmt(val, "pct"), f"results within {days} working days (model)"))
-    return [{"value": v, "label": k} for v, k in cards]
-
-
 SITE_COLUMNS = {
-    "site_id": ("Site", ""),
     "name": ("Name", ""),
+    "site_id": ("Code", ""),
     "lot": ("Lot", ""),
     "decision": ("Decision", ""),
     "static_scanners": ("Static", "int"),
-    "mobile_days_per_week": ("Mobile d/wk", "1"),
+    "mobile_days_per_week": ("Mobile days/wk", "1"),
     "visit_days": ("Visit days", ""),
-    "capacity_scans_per_year": ("Capacity /yr", "int"),
-    "assigned_scans_per_year": ("Assigned /yr", "int"),
+    "capacity_scans_per_year": ("Capacity scans/yr", "int"),
+    "assigned_scans_per_year": ("Assigned scans/yr", "int"),
     "utilisation": ("Utilisation", "pct"),
-    "mean_minutes": ("Mean drive", "1"),
-    "max_minutes": ("Max drive", "1"),
-    "tracer_source": ("Tracer", ""),
+    "mean_minutes": ("Mean drive min", "1"),
+    "max_minutes": ("Max drive min", "1"),
+    "tracer_source": ("Tracer from", ""),
     "tracer_minutes": ("Delivery min", "1"),
-    "backup_source": ("Back-up", ""),
+    "backup_source": ("Back-up from", ""),
     "backup_minutes": ("Back-up min", "1"),
 }
 
@@ -292,7 +175,26 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
     labels = {c: SITE_COLUMNS[c][0] for c in cols if c in SITE_COLUMNS} | {
         c: f"≤ {c.removeprefix('within_').removesuffix('_days')} d" for c in turn_cols
     }
-    sites_table = html_table(sites[cols], fmts, labels=labels)
+    # grouped by decision (static, static + mobile, mobile), by name within a group
+    order = {"static": 0, "both": 1, "mobile": 2}
+    sites = sites.assign(_order=sites["decision"].map(order).fillna(3)).sort_values(
+        ["_order", "name"], kind="mergesort"
+    )
+    cyc_names = dict(zip(result.cyclotrons["cyclotron_id"], result.cyclotrons["name"], strict=True))
+    shown = sites[cols].copy()
+    for col in ("tracer_source", "backup_source"):
+        if col in shown:
+            shown[col] = shown[col].map(lambda v: cyc_names.get(v, v))
+    if "decision" in shown:
+        shown["decision"] = shown["decision"].map(plain_name)
+    counts = sites["decision"].value_counts()
+    group_label = {
+        "static": "Static scanner sites",
+        "both": "Static + mobile sites",
+        "mobile": "Mobile-only sites (visited by a mobile unit)",
+    }
+    groups = [f"{group_label.get(d, d)} ({counts[d]})" for d in sites["decision"]]
+    sites_table = html_table(shown, fmts, labels=labels, groups=groups)
 
     # turnaround: network figures against the contract targets
     parts = []
@@ -341,7 +243,6 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
 
     tracer = result.cyclotrons
     tr_cols = [
-        "cyclotron_id",
         "name",
         "sites_primary",
         "doses_per_day",
@@ -370,8 +271,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
             "load_with_backup": "pct",
         },
         labels={
-            "cyclotron_id": "Cyclotron",
-            "name": "Name",
+            "name": "Cyclotron",
             "sites_primary": "Sites",
             "doses_per_day": "Doses/day",
             "mean_delivery_minutes": "Mean delivery min",
@@ -388,7 +288,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
 
     over = tracer[tracer["load"].astype(float) > 1.0] if "load" in tracer else tracer.iloc[:0]
     if len(over):
-        items = ", ".join(f"{r.cyclotron_id} ({100 * r.load:.0f} %)" for r in over.itertuples())
+        items = ", ".join(f"{r.name} ({100 * r.load:.0f} %)" for r in over.itertuples())
         tracer_table += (
             f"<p class='warn'>Above the assumed daily capacity: {escape(items)}. "
             f"Raise the capacity, add cyclotrons or set "
@@ -447,14 +347,19 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "drive_minutes": f"{s.drive_minutes:g}",
         "year": s.demand.year,
         "network": s.network.name if len(s.network.name) < 60 else Path(s.network.name).name,
-        "objective": s.objective,
-        "solver": s.solver.name,
+        "objective": plain_name(s.objective),
+        "solver": plain_name(s.solver.name),
         "status": t.get("status", "?"),
         "optimal": t.get("status") == "optimal",
         "gap_text": "" if gap is None else f"{100 * float(gap):.3f} %",
         "messages": result.provenance.get("messages", []),
-        "cards": _cards(t, float(s.drive_minutes)),
-        "flags": [f for f in str(t.get("flags") or "").split("; ") if f],
+        "cards": _cards(
+            t, float(s.drive_minutes), target_utilisation=float(s.scanners.target_utilisation)
+        ),
+        "flags": headline_warnings(result),
+        "summary": Markup(plan_summary(result)),
+        "cost_basis": Markup(cost_basis(result)),
+        "links": [("map.html", "Interactive map"), ("results.xlsx", "Workbook (results.xlsx)")],
         "travel_text": Markup(travel_text),
         "coverage_lots": Markup(html_table(lots, cov_fmt, labels=cov_labels)),
         "coverage_icbs": Markup(html_table(icbs, cov_fmt, labels=cov_labels)),
@@ -484,10 +389,10 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "demand_text": (
             f"{_fmt(t.get('demand_scans_per_year'), 'int')} scans/yr in "
             f"{s.demand.year} (base {s.demand.rate_per_1000:g} per 1,000 in "
-            f"{s.demand.base_year}, growth {s.demand.growth_mode})"
+            f"{s.demand.base_year}, {plain_name(s.demand.growth_mode)})"
         ),
         "calibration": f"{s.network.calibration:g}",
-        "speed_profile": result.provenance.get("speed_profile", ""),
+        "speed_profile": plain_name(result.provenance.get("speed_profile", "")),
         "speed_profile_hash": result.provenance.get("speed_profile_hash", ""),
         "profile_sensitivity": _profile_sensitivity_text(result),
         "mobile_units": s.fleet.mobile_units,
@@ -497,195 +402,6 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "generated": generated,
     }
     return _env().get_template("report.html.j2").render(**ctx)
-
-
-def _travel_text(result: ScenarioResult) -> str:
-    """The cost-against-travel path of the travel stage, as a short table."""
-    path = (result.provenance.get("travel") or {}).get("path") or []
-    if len(path) < 1:
-        return ""
-    table = pd.DataFrame(path)
-    tol = float(result.provenance["travel"]["cost_tolerance"])
-    head = (
-        f"<p>Among the plans that serve the same zones and cost at most {tol:.0%} more than "
-        f"the cheapest plan found, the one with the least patient travel (a deterministic "
-        f"local search, one scanner or mobile day moved at a time). Each row is one step: "
-        f"what a little more money buys in drive minutes.</p>"
-    )
-    return head + html_table(
-        table,
-        {"annual_cost_gbp": "gbp", "mean_minutes": "1"},
-        labels={"step": "Step", "annual_cost_gbp": "Annual cost", "mean_minutes": "Mean drive min"},
-    )
-
-
-def _what_it_takes(result: ScenarioResult) -> str:
-    """The clusters of unserved zones, the rule excluding each nearby candidate and the
-    smallest fix (``result.uncovered``), as HTML ('' when every zone is served)."""
-    table = getattr(result, "uncovered", None)
-    if table is None or not len(table) or "fix" not in table.columns:
-        return ""
-    n = len([c for c in table.columns if c.startswith("site_") and c.endswith("_rule")])
-
-    def nearby(r: pd.Series) -> str:
-        parts = []
-        for k in range(1, n + 1):
-            sid = r.get(f"site_{k}_id")
-            if not isinstance(sid, str) or not sid:
-                continue
-            parts.append(
-                f"{sid} {r.get(f'site_{k}_name', '')} ({_fmt(r.get(f'site_{k}_minutes'), '1')} "
-                f"min): {r.get(f'site_{k}_rule', '')}"
-            )
-        return "; ".join(parts) or "no candidate within the drive times searched"
-
-    shown = pd.DataFrame(
-        {
-            "place": [
-                f"{r['place']} (near {r['site_1_name']})"
-                if isinstance(r.get("site_1_name"), str) and r["site_1_name"]
-                else str(r["place"])
-                for _, r in table.iterrows()
-            ],
-            "icbs": table["icbs"].fillna("").astype(str),
-            "population": table["population"],
-            "unserved": table["unserved_scans_per_year"],
-            "nearby": [nearby(r) for _, r in table.iterrows()],
-            "fix": table["fix"].fillna("").astype(str),
-            "annual": table["fix_annual_cost_gbp"],
-            "capital": table["fix_capital_gbp"],
-            "alternatives": table["alternatives"].fillna("").astype(str),
-        }
-    )
-    intro = (
-        f"<p>{len(table)} cluster(s) of zones, population "
-        f"{int(table['population'].sum()):,}, are not served within the standard. For each, "
-        f"the nearest candidate sites with the rule that keeps them from serving it, and the "
-        f"smallest change that would: opening or extending a site within today's rules first, "
-        f"then a longer tracer delivery at one site, a new cyclotron, and last a wider drive "
-        f"standard. Costs are a year (capital over the annualisation period plus running) "
-        f"and capital; in <code>uncovered.csv</code>.</p>"
-    )
-    return intro + html_table(
-        shown,
-        {"population": "int", "unserved": "int", "annual": "gbp", "capital": "gbp"},
-        labels={
-            "place": "Where",
-            "icbs": "ICB",
-            "population": "Population",
-            "unserved": "Unserved scans/yr",
-            "nearby": "Nearest candidates: why not",
-            "fix": "Smallest change",
-            "annual": "Cost a year",
-            "capital": "Capital",
-            "alternatives": "Other changes",
-        },
-    )
-
-
-#: Columns of the coverage-by-deprivation table: label, format.
-EQUITY_COLUMNS = {
-    "name": ("IMD 2019 quintile", ""),
-    "population": ("Population", "int"),
-    "scans_per_year": ("Demand (scans/yr)", "int"),
-    "share_served_within_standard": ("Demand served within the standard", "pct"),
-    "mean_assigned_minutes": ("Mean drive to assigned site (min)", "1"),
-}
-
-
-def _equity_table(coverage: pd.DataFrame) -> str:
-    """The IMD quintile rows of the coverage table, then England ('' without quintiles)."""
-    rows = coverage[coverage["level"].isin(["imd_quintile", "all"])]
-    cols = [c for c in EQUITY_COLUMNS if c in rows.columns]
-    if "imd_quintile" not in set(rows["level"]) or len(cols) < len(EQUITY_COLUMNS):
-        return ""
-    rows = pd.concat([rows[rows["level"] == "imd_quintile"], rows[rows["level"] == "all"]])
-    return html_table(
-        rows[cols],
-        {c: EQUITY_COLUMNS[c][1] for c in cols},
-        labels={c: EQUITY_COLUMNS[c][0] for c in cols},
-    )
-
-
-def _profile_sensitivity_text(result: ScenarioResult) -> str:
-    """'within 60 min: 93 % at free flow, 70 % in daytime traffic' for the open sites."""
-    by = result.provenance.get("coverage_by_profile") or {}
-    if not by:
-        return ""
-    names = {"free_flow": "at free flow", "daytime": "in daytime traffic"}
-    keys = sorted({k for v in by.values() for k in v}, key=lambda k: float(k.split("_")[1]))
-    parts = []
-    for k in keys:
-        mins = k.split("_")[1]
-        vals = ", ".join(
-            f"{100 * v[k]:.1f} % {names.get(n, 'with profile ' + n)}"
-            for n, v in by.items()
-            if k in v
-        )
-        parts.append(f"within {mins} min: {vals}")
-    return "; ".join(parts)
-
-
-#: What each eligibility rule keeps (the report's candidates paragraph).
-_RULE_TEXT = {
-    "pet_ct_host": "acute general hospitals and specialist cancer centres",
-    "all_acute": "NHS acute-trust hospitals, the filter before the PET-CT rule",
-    "none": "no rule: every hospital",
-}
-
-
-def _candidates_text(result: ScenarioResult, *, top: int = 6) -> str:
-    """One paragraph on the candidate hospitals: list size, eligible, excluded by reason,
-    contract sites and their preference ('' without a candidate table)."""
-    from markupsafe import escape
-
-    from .._eligibility import RULE_LABELS
-
-    cand = getattr(result, "candidates", None)
-    if cand is None or not len(cand):
-        return ""
-    s = result.scenario
-    status = cand["status"].astype(str)
-    listed = int((status != "extra").sum())
-    eligible = int(cand["eligible"].astype(bool).sum())
-    contract = cand["is_contract"].astype(bool)
-    open_ids = set(result.sites.loc[result.sites["open"].astype(bool), "site_id"].astype(str))
-    n_open_contract = int(cand.loc[contract, "id"].astype(str).isin(open_ids).sum())
-    excluded = cand[status == "excluded"]
-    by_rule = excluded["rule"].astype(str).map(lambda k: RULE_LABELS.get(k, k)).value_counts()
-    reasons = ", ".join(f"{escape(r)} {n:,}" for r, n in by_rule.head(top).items())
-    if len(by_rule) > top:
-        reasons += f", other reasons {int(by_rule.iloc[top:].sum()):,}"
-    others = ", ".join(
-        f"{int((status == k).sum()):,} {label}"
-        for k, label in (
-            ("duplicate", "duplicate(s) of a campus within 250 m"),
-            ("included", "included by a scenario override of the rule"),
-            ("forbidden", "forbidden by the scenario"),
-            ("not_offered", f"eligible but left out by sites.candidates = {s.sites.candidates!r}"),
-            ("extra", "user site(s)"),
-        )
-        if (status == k).any()
-    )
-    pref = s.sites.contract_preference
-    saving = (
-        f"the installation saving is on (a contract site pays "
-        f"{_fmt(s.costs.existing_site_install_gbp, 'gbp')} for its site instead of "
-        f"{_fmt(s.costs.static_install_gbp, 'gbp')})"
-        if pref.install_saving
-        else "the installation saving is off (contract sites pay the full site installation)"
-    )
-    lock = "every contract site is locked open" if pref.lock else "no contract site is locked"
-    return (
-        f"<p id='candidates'>Candidate hospitals: the NHS.uk list holds {listed:,} hospitals "
-        f"in England; <b>{eligible:,}</b> may host PET-CT under the eligibility rule "
-        f"<code>{escape(s.sites.eligibility)}</code> ({_RULE_TEXT.get(s.sites.eligibility, '')}; "
-        f"the {int(contract.sum())} contract sites always). "
-        f"{len(excluded):,} are excluded: {reasons}."
-        f"{(' Also ' + others + '.') if others else ''} "
-        f"Contract sites: {int(contract.sum())}, {n_open_contract} open; {saving}; {lock}. "
-        f"Every hospital's status and reason is in <code>candidates.csv</code>.</p>"
-    )
 
 
 COMPARISON_COLUMNS = {

@@ -76,21 +76,36 @@ def build_map(result: ScenarioResult) -> Any:
     zones = pd.DataFrame(result.zones).rename(columns={"zone_id": "id"})
     zcols = [
         c
-        for c in ("id", "lon", "lat", "minutes", "covered", "assigned_site", "population")
+        for c in (
+            "id",
+            "name",
+            "lon",
+            "lat",
+            "minutes",
+            "covered",
+            "assigned_site",
+            "population",
+            "uncovered_reason",
+        )
         if c in zones.columns
     ]
+    zones = zones[zcols].copy()
     cyc = None
     if result.cyclotron_points is not None:
         cyc = pd.DataFrame(result.cyclotron_points)[["id", "name", "lon", "lat"]]
+        if "tracer_source" in sites.columns:  # the cyclotron's name, not its key
+            names = dict(zip(cyc["id"], cyc["name"], strict=True))
+            sites["tracer_source"] = sites["tracer_source"].map(lambda v: names.get(v, v))
     lots = _lot_polygons()
     return maps.scenario_map(
         sites=sites[keep],
-        zones=zones[zcols],
+        zones=zones,
         isochrones=result.isochrones,
         cyclotrons=cyc,
         supply_links=supply_links(result),
         lots=lots,
         title=f"{result.scenario.name}: {result.scenario.drive_minutes:g}-minute standard",
+        report_href="report.html",
     )
 
 
