@@ -1,0 +1,801 @@
+r"""The multi-year roll-out model: which sites get static scanners in which year.
+
+:class:`RolloutModel` plans years :math:`t = 1..T` (default the contract, 2015/16 to
+2024/25) at once: static scanners installed (and, at a stated cost, removed) per site and
+year, mobile visit days per site and year, and the share of each zone group's scans that
+each site serves. Installed scanners stay in service, the capital spent in a year stays
+within that year's budget and the capital of all years within the total; the drive
+standard is met every year as far as the sites and the budget allow, and what is left is
+reported as the year's shortfall. Cost is discounted at the HM Treasury Green Book rate
+(3.5 % a year, ``rollout.discount_rate`` in netplan/defaults.yaml). The objective is the
+least discounted cost, then the least patient travel.
+
+The costs, capacities and rules are the placement model's (:class:`PlacementModel`):
+:meth:`RolloutModel.from_placement_inputs` reads them from its validated inputs, so a
+scanner costs, carries and needs tracer supply exactly as in a one-year run.
+
+Formulation
+-----------
+Sets: sites :math:`j`, zone groups :math:`g` with the sites :math:`N_g` within the
+standard, years :math:`t`. Integer :math:`S_{jt} \in [0, \bar S_j]` scanners in service,
+:math:`A_{jt} \ge 0` installed, :math:`R_{jt} \ge 0` removed, :math:`M_{jt} \in [0,
+\bar M_j]` mobile days a week, binary :math:`B_{jt}` (the site's static suite is built),
+:math:`V_{jt}` (a mobile unit visits); continuous :math:`x_{gjt}, u_{gt} \in [0, 1]`.
+
+.. math::
+
+    \min \sum_t \delta_t \Big[\sum_j \big(c^{run} S_{jt} + c^{day} M_{jt} + c^{rem} R_{jt}
+        + \tfrac{c^{cap}}{L} K_{jt} + \tfrac{c^{inst}_j}{L} B_{jt}\big)\Big]
+        + P \sum_{g,t} d_{gt} u_{gt}
+    \quad \delta_t = (1 + r)^{-(t - 1)}, \; K_{jt} = S^0_j + \textstyle\sum_{\tau \le t} A_{j\tau}
+
+    S_{jt} = S_{j,t-1} + A_{jt} - R_{jt}, \; S_{j0} = S^0_j \qquad S_{jt} \le \bar S_j B_{jt}
+    \qquad B_{jt} \ge B_{j,t-1}
+
+    \sum_{j \in N_g} x_{gjt} + u_{gt} = 1 \qquad
+    \sum_g d_{gt} x_{gjt} \le \rho (k^s S_{jt} + k^m M_{jt})
+
+    \sum_j M_{jt} \le U D \qquad M_{jt} \le \bar M_j V_{jt} \qquad \sum_j V_{jt} \le U v
+
+    \sum_j \big(c^{cap} A_{jt} + c^{inst}_j (B_{jt} - B_{j,t-1})\big) \le b_t, \quad
+    \sum_t (\dots) \le b
+
+The capital charge follows the scanners *bought* (:math:`K`), not those in service, so a
+removal saves only the running cost and pays :math:`c^{rem}` (removal is allowed only when
+``removal_gbp_per_scanner`` is given). Capital is annualised straight-line over
+:math:`L` years, as in the placement's annual cost, so the cost of a year is comparable
+with a one-year run and a scanner bought late is charged only for its years inside the
+horizon. The patient-travel stage then minimises :math:`\sum_{g,j,t} d_{gt} \tau_{gj}
+x_{gjt}` among the plans whose stage-one objective is within ``travel_cost_tolerance``
+of the best found.
+
+Tractability
+------------
+The model is solved exactly (one MIP, HiGHS) on zone groups: zones that can reach exactly
+the same sites within the standard are merged (their demand summed, their drive minutes
+demand-weighted), which keeps every cost, capacity and coverage figure exact; only the
+travel stage then sees a group's mean minutes. The placement merges zones the same way
+(:mod:`netplan.optimise._zones`). With the 28 contract hospitals as candidates
+(``scenarios/contract_rollout.yaml``) the 32,844 English zones form about a thousand
+groups; a candidate set of 200 hospitals gives many more groups and site-years, so the
+scenario runner restricts the roll-out to the scenario's candidate sites and the contract
+scenario uses the contract hospitals, where the roll-out actually happened.
+Cyclotron capacity is not limited year by year (each site still needs a cyclotron within
+the delivery limit, as in the placement); ``lock_open``/``lock_static`` do not apply.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InfeasibleError, ValidationError
+from ._base import Status, default
+from ._matrix import _Matrix, _Rows, _solve_highs
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from ._inputs import PlacementInputs
+
+logger = logging.getLogger(__name__)
+
+_BLOCKS = ("S", "A", "R", "B", "M", "V")
+
+
+@dataclass(frozen=True)
+class RolloutResult:
+    """The solved roll-out plan.
+
+    Attributes
+    ----------
+    plan
+        One row per site and year: ``year, site_id, site_name, static_scanners,
+        scanners_added, scanners_removed, mobile_days_per_week, capital_gbp,
+        capacity_scans, demand_scans, utilisation, annual_cost_gbp``.
+    years
+        One row per year: demand, scans served, ``share_within_standard``, sites,
+        scanners, mobile days, capital, annual and discounted cost, cost per scan,
+        mean drive minutes.
+    status, mip_gap, objective, runtime_s
+        Of the cost stage (the MIP gap is HiGHS's relative gap).
+    messages
+        Notes on the solve (zone groups, travel stage).
+    """
+
+    plan: pd.DataFrame
+    years: pd.DataFrame
+    status: Status
+    mip_gap: float | None
+    objective: float
+    runtime_s: float
+    messages: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        gap = "n/a" if self.mip_gap is None else f"{self.mip_gap:.4%}"
+        y = self.years
+        return (
+            f"RolloutResult({len(y)} years {int(y['year'].min())}-{int(y['year'].max())}, "
+            f"status={self.status.value}, gap={gap}, scanners "
+            f"{int(y['static_scanners'].iloc[0])} -> {int(y['static_scanners'].iloc[-1])}, "
+            f"capital £{y['capital_gbp'].sum() / 1e6:,.1f} m)"
+        )
+
+
+class RolloutModel:
+    """A year-by-year roll-out of static scanners and mobile days (see the module doc).
+
+    Parameters
+    ----------
+    demand
+        One row per zone: ``id``, then one column per year (an int, e.g. ``2015``) of
+        scans that year; the years are the model's years, in order.
+    od
+        Zone -> site drive minutes (``origin_id, destination_id, minutes``); pairs above
+        ``drive_minutes`` are ignored.
+    sites
+        ``id`` and optionally ``name``, ``max_static_scanners``, ``max_mobile_days``,
+        ``install_gbp`` (site installation when its first scanner comes), ``available``
+        (false: no new service), ``initial_static_scanners`` (in service before the first
+        year).
+    drive_minutes
+        The standard (default ``service.drive_standard_minutes``).
+    static_scans_per_year, mobile_scans_per_day_week
+        Capacity of a scanner a year and of one mobile day a week a year, before
+        ``target_utilisation``.
+    static_capital_gbp, static_running_gbp_per_year, mobile_gbp_per_day,
+    mobile_weeks_per_year, annualisation_years
+        Costs, as in :class:`PlacementModel` (defaults from netplan/defaults.yaml).
+    mobile_units, mobile_days_per_unit, max_sites_per_unit
+        The fleet (None: no fleet limit / no visit limit).
+    capital_gbp_per_year
+        Budget each year (a number or ``{year: GBP}``); None: no yearly limit.
+    capital_total_gbp
+        Budget over all years; None: no limit.
+    removal_gbp_per_scanner
+        Cost of taking a scanner out of service; None (default): never removed.
+    discount_rate
+        A year (default ``rollout.discount_rate``, the Green Book 3.5 %).
+    uncovered_penalty_gbp_per_scan
+        Cost of a scan not served within the standard (default: 1.5 times the dearest
+        scanner-year, as the placement, so coverage comes first).
+    travel_cost_tolerance
+        Share of the cost stage's objective the travel stage may add; None: no travel stage.
+
+    Raises
+    ------
+    ValidationError
+        Bad tables or values.
+    """
+
+    def __init__(
+        self,
+        demand: pd.DataFrame,
+        od: pd.DataFrame,
+        sites: pd.DataFrame,
+        *,
+        drive_minutes: float | None = None,
+        static_scans_per_year: float | None = None,
+        mobile_scans_per_day_week: float | None = None,
+        target_utilisation: float | None = None,
+        static_capital_gbp: float | None = None,
+        static_running_gbp_per_year: float | None = None,
+        mobile_gbp_per_day: float | None = None,
+        mobile_weeks_per_year: float | None = None,
+        annualisation_years: float | None = None,
+        mobile_units: int | None = None,
+        mobile_days_per_unit: int | None = None,
+        max_sites_per_unit: int | None = None,
+        allow_static_and_mobile: bool = True,
+        capital_gbp_per_year: float | Mapping[int, float] | None = None,
+        capital_total_gbp: float | None = None,
+        removal_gbp_per_scanner: float | None = None,
+        discount_rate: float | None = None,
+        uncovered_penalty_gbp_per_scan: float | None = None,
+        travel_cost_tolerance: float | None = 0.0,
+    ) -> None:
+        def pick(value: Any, key: str) -> float:
+            out = float(default(key) if value is None else value)
+            if not (math.isfinite(out) and out >= 0):
+                msg = f"{key.split('.')[-1]} must be a finite number >= 0, got {value!r}"
+                raise ValidationError(msg)
+            return out
+
+        self.drive_minutes = pick(drive_minutes, "service.drive_standard_minutes")
+        self.weeks = pick(mobile_weeks_per_year, "scanners.mobile_weeks_per_year")
+        self.rho = pick(target_utilisation, "scanners.target_utilisation")
+        self.ks = pick(static_scans_per_year, "scanners.static_scans_per_year")
+        km = mobile_scans_per_day_week
+        self.km = (
+            pick(None, "scanners.mobile_scans_per_day") * self.weeks
+            if km is None
+            else pick(km, "mobile_scans_per_day_week")
+        )
+        self.c_cap = pick(static_capital_gbp, "costs.static_scanner_capital_gbp")
+        self.c_run = pick(static_running_gbp_per_year, "costs.static_running_gbp_per_year")
+        self.c_day = pick(mobile_gbp_per_day, "costs.mobile_gbp_per_day") * self.weeks
+        self.life = pick(annualisation_years, "costs.annualisation_years")
+        self.rate = pick(discount_rate, "rollout.discount_rate")
+        if self.life <= 0 or not 0 < self.rho <= 1:
+            msg = "annualisation_years must be > 0 and target_utilisation in (0, 1]"
+            raise ValidationError(msg)
+        self.units = mobile_units
+        self.days_per_unit = int(pick(mobile_days_per_unit, "scanners.mobile_days_per_week"))
+        self.max_sites_per_unit = max_sites_per_unit
+        self.allow_both = bool(allow_static_and_mobile)
+        self.removal = (
+            None
+            if removal_gbp_per_scanner is None
+            else pick(removal_gbp_per_scanner, "removal_gbp_per_scanner")
+        )
+        self.total_budget = (
+            None if capital_total_gbp is None else pick(capital_total_gbp, "capital_total_gbp")
+        )
+        self.tolerance = (
+            None
+            if travel_cost_tolerance is None
+            else pick(travel_cost_tolerance, "travel_cost_tolerance")
+        )
+        self._read_demand(demand)
+        self._read_sites(sites)
+        self._read_budget(capital_gbp_per_year)
+        self._group(od)
+        dearest = max(
+            self.c_cap / self.life + self.c_run + float(self.install.max(initial=0)) / self.life,
+            self.c_day,
+            1.0,
+        )
+        self.penalty = (
+            1.5 * dearest
+            if uncovered_penalty_gbp_per_scan is None
+            else pick(uncovered_penalty_gbp_per_scan, "uncovered_penalty_gbp_per_scan")
+        )
+
+    # ------------------------------------------------------------------ inputs
+    def _read_demand(self, demand: pd.DataFrame) -> None:
+        if not isinstance(demand, pd.DataFrame) or "id" not in demand or len(demand) == 0:
+            msg = "demand: give a DataFrame with an id column and one column of scans per year"
+            raise ValidationError(msg)
+        years = [c for c in demand.columns if isinstance(c, (int, np.integer))]
+        if not years or sorted(years) != years or years != list(range(years[0], years[-1] + 1)):
+            msg = f"demand: year columns must be consecutive whole years in order, got {years}"
+            raise ValidationError(msg)
+        d = demand[years].to_numpy(dtype=float)
+        if not np.all(np.isfinite(d)) or (d < 0).any():
+            msg = "demand: scans per year must be finite and >= 0"
+            raise ValidationError(msg)
+        if demand["id"].duplicated().any():
+            msg = (
+                f"demand: duplicate zone id(s) {list(demand['id'][demand['id'].duplicated()][:5])}"
+            )
+            raise ValidationError(msg)
+        self.years = [int(y) for y in years]
+        self.zone_ids = pd.Index(demand["id"])
+        self.zone_d = d
+
+    def _read_sites(self, sites: pd.DataFrame) -> None:
+        if not isinstance(sites, pd.DataFrame) or "id" not in sites or len(sites) == 0:
+            msg = "sites: give a DataFrame with one row per site (column id)"
+            raise ValidationError(msg)
+        if sites["id"].duplicated().any():
+            msg = f"sites: duplicate id(s) {list(sites['id'][sites['id'].duplicated()][:5])}"
+            raise ValidationError(msg)
+        n = len(sites)
+
+        def col(name: str, fill: float) -> np.ndarray:
+            if name not in sites:
+                return np.full(n, fill, dtype=float)
+            v = pd.to_numeric(sites[name], errors="coerce").fillna(fill).to_numpy(dtype=float)
+            if (v < 0).any():
+                msg = f"sites.{name} must be >= 0; bad site(s) {list(sites['id'][v < 0][:5])}"
+                raise ValidationError(msg)
+            return v
+
+        self.site_ids = pd.Index(sites["id"])
+        self.site_name = (
+            sites["name"].astype(str).to_numpy()
+            if "name" in sites
+            else self.site_ids.astype(str).to_numpy()
+        )
+        avail = (
+            sites["available"].fillna(True).astype(bool).to_numpy()
+            if "available" in sites
+            else np.ones(n, bool)
+        )
+        self.init = np.round(col("initial_static_scanners", 0.0))
+        self.smax = np.maximum(
+            col("max_static_scanners", default("scanners.max_static_scanners_per_site")) * avail,
+            self.init,
+        )
+        self.mmax = (
+            col("max_mobile_days", default("scanners.mobile_max_visit_days_per_week")) * avail
+        )
+        if self.units == 0:
+            self.mmax[:] = 0
+        self.install = col("install_gbp", default("costs.static_install_gbp"))
+
+    def _read_budget(self, per_year: float | Mapping[int, float] | None) -> None:
+        T = len(self.years)
+        if per_year is None:
+            self.budget = np.full(T, np.inf)
+            return
+        if isinstance(per_year, (int, float)):
+            self.budget = np.full(T, float(per_year))
+        else:
+            table = {int(k): float(v) for k, v in dict(per_year).items()}
+            missing = [y for y in self.years if y not in table]
+            if missing:
+                msg = f"capital_gbp_per_year has no budget for year(s) {missing}; give every year"
+                raise ValidationError(msg)
+            self.budget = np.array([table[y] for y in self.years])
+        if not (np.all(np.isfinite(self.budget)) and (self.budget >= 0).all()):
+            msg = f"capital_gbp_per_year must be >= 0, got {per_year!r}"
+            raise ValidationError(msg)
+
+    def _group(self, od: pd.DataFrame) -> None:
+        """Merge zones with the same sites within the standard (see *Tractability*)."""
+        need = {"origin_id", "destination_id", "minutes"}
+        if not isinstance(od, pd.DataFrame) or not need <= set(od.columns):
+            msg = f"od: needs columns {sorted(need)}"
+            raise ValidationError(msg)
+        z = self.zone_ids.get_indexer(od["origin_id"])
+        s = self.site_ids.get_indexer(od["destination_id"])
+        m = pd.to_numeric(od["minutes"], errors="coerce").to_numpy(dtype=float)
+        keep = (z >= 0) & (s >= 0) & np.isfinite(m) & (m <= self.drive_minutes + 1e-9)
+        keep &= (self.smax[np.maximum(s, 0)] + self.mmax[np.maximum(s, 0)]) > 0
+        pairs = pd.DataFrame({"z": z[keep], "s": s[keep], "m": m[keep]})
+        pairs = pairs.groupby(["z", "s"], as_index=False)["m"].min().sort_values(["z", "s"])
+        key = pairs.groupby("z")["s"].agg(lambda v: ",".join(map(str, v)))
+        zkey = pd.Series("", index=range(len(self.zone_ids)))
+        zkey[key.index] = key.to_numpy()
+        codes, uniques = pd.factorize(zkey)
+        self.zone_group = codes
+        G = len(uniques)
+        self.gd = np.zeros((G, len(self.years)))
+        np.add.at(self.gd, codes, self.zone_d)
+        w = self.zone_d.sum(axis=1) + 1e-12
+        pairs["g"] = codes[pairs["z"].to_numpy()]
+        pairs["w"] = w[pairs["z"].to_numpy()]
+        pairs["wm"] = pairs["w"] * pairs["m"]
+        gp = pairs.groupby(["g", "s"], as_index=False)[["w", "wm"]].sum()
+        self.gp_group = gp["g"].to_numpy()
+        self.gp_site = gp["s"].to_numpy()
+        self.gp_minutes = (gp["wm"] / gp["w"]).to_numpy()
+        self.coverable = np.zeros(G, bool)
+        self.coverable[self.gp_group] = True
+        self.n_groups = G
+        self.note = f"{len(self.zone_ids):,} zones -> {G:,} groups with the same sites in reach"
+        logger.info("roll-out: %s", self.note)
+
+    # ---------------------------------------------------------------- builders
+    @classmethod
+    def from_placement_inputs(
+        cls,
+        inputs: PlacementInputs,
+        demand: pd.DataFrame,
+        *,
+        initial_static_scanners: Mapping[Any, int] | None = None,
+        **options: Any,
+    ) -> RolloutModel:
+        """The roll-out with the costs, capacities and rules of a placement model's inputs.
+
+        ``inputs`` is a :class:`PlacementModel` (or its validated inputs); ``demand`` has
+        ``id`` and one column per year; ``initial_static_scanners`` maps site ids to the
+        scanners in service before the first year; ``options`` are the roll-out's own
+        keywords (budgets, removal cost, discount rate, tolerance).
+
+        Raises
+        ------
+        ValidationError
+            An initial site that is not a candidate, or bad options.
+        """
+        ids = pd.Index(inputs.site_ids)
+        init = dict(initial_static_scanners or {})
+        unknown = sorted(map(str, set(init) - set(ids)))
+        if unknown:
+            msg = f"rollout.initial names site(s) {unknown} that are not candidate sites"
+            raise ValidationError(msg)
+        sites = pd.DataFrame(
+            {
+                "id": inputs.site_ids,
+                "name": inputs.site_name,
+                "available": inputs.available,
+                "max_static_scanners": inputs.smax,
+                "max_mobile_days": inputs.mmax,
+                "install_gbp": inputs.install_site_gbp,
+                "initial_static_scanners": [float(init.get(i, 0)) for i in inputs.site_ids],
+            }
+        )
+        od = pd.DataFrame(
+            {
+                "origin_id": inputs.zone_ids[inputs.pz],
+                "destination_id": inputs.site_ids[inputs.ps],
+                "minutes": inputs.pt,
+            }
+        )
+        kw: dict[str, Any] = {
+            "drive_minutes": inputs.drive_minutes,
+            "static_scans_per_year": inputs.static_scans_per_day * inputs.working_days_per_year,
+            "mobile_scans_per_day_week": inputs.mobile_scans_per_day * inputs.mobile_weeks_per_year,
+            "target_utilisation": inputs.target_utilisation,
+            "static_capital_gbp": inputs.static_capital_gbp,
+            "static_running_gbp_per_year": inputs.static_running_gbp_per_year,
+            "mobile_gbp_per_day": inputs.mobile_gbp_per_day,
+            "mobile_weeks_per_year": inputs.mobile_weeks_per_year,
+            "annualisation_years": inputs.annualisation_years,
+            "mobile_units": inputs.mobile_units,
+            "mobile_days_per_unit": inputs.mobile_days_per_unit,
+            "max_sites_per_unit": inputs.max_sites_per_unit,
+            "allow_static_and_mobile": inputs.allow_static_and_mobile,
+        }
+        kw.update(options)
+        return cls(demand, od, sites, **kw)
+
+    # ----------------------------------------------------------------- matrix
+    def _layout(self) -> None:
+        n, T, P, G = len(self.site_ids), len(self.years), len(self.gp_site), self.n_groups
+        self._n, self._T = n, T
+        self._off = {b: k * n * T for k, b in enumerate(_BLOCKS)}
+        self._x0 = len(_BLOCKS) * n * T
+        self._u0 = self._x0 + P * T
+        self._ncol = self._u0 + G * T
+
+    def _col(self, block: str, j: Any, t: Any) -> Any:
+        return self._off[block] + np.asarray(t) * self._n + np.asarray(j)
+
+    def discount(self) -> np.ndarray:
+        """Discount factor of each year: :math:`(1 + r)^{-(t-1)}`."""
+        return (1.0 + self.rate) ** -np.arange(len(self.years), dtype=float)
+
+    def _matrix(self) -> tuple[_Matrix, np.ndarray, np.ndarray]:
+        """The MIP, its stage-one cost vector and its travel vector."""
+        self._layout()
+        n, T, P, G = self._n, self._T, len(self.gp_site), self.n_groups
+        ncol = self._ncol
+        lower, upper = np.zeros(ncol), np.ones(ncol)
+        integer = np.zeros(ncol, bool)
+        jj, tt = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
+        for b in _BLOCKS:
+            integer[self._col(b, jj, tt)] = True
+        upper[self._col("S", jj, tt)] = self.smax[jj]
+        upper[self._col("A", jj, tt)] = self.smax[jj]
+        upper[self._col("R", jj, tt)] = self.smax[jj] if self.removal is not None else 0.0
+        upper[self._col("M", jj, tt)] = self.mmax[jj]
+        upper[self._col("V", jj, tt)] = (self.mmax[jj] > 0).astype(float)
+        upper[self._col("B", jj, tt)] = (self.smax[jj] > 0).astype(float)
+        lower[self._col("B", jj, tt)] = (self.init[jj] > 0).astype(float)
+        rows = _Rows()
+        nt = n * T
+        r = np.arange(nt)
+        # S_jt - S_j,t-1 - A_jt + R_jt = 0 (t = 0: S - A + R = initial)
+        prev = tt > 0
+        rows.add(
+            np.concatenate([r, r, r, r[prev]]),
+            np.concatenate(
+                [
+                    self._col("S", jj, tt),
+                    self._col("A", jj, tt),
+                    self._col("R", jj, tt),
+                    self._col("S", jj[prev], tt[prev] - 1),
+                ]
+            ),
+            np.concatenate([np.ones(nt), -np.ones(nt), np.ones(nt), -np.ones(int(prev.sum()))]),
+            np.where(prev, 0.0, self.init[jj]),
+            np.where(prev, 0.0, self.init[jj]),
+            nt,
+        )
+        # S_jt <= smax_j B_jt ; B_j,t-1 <= B_jt
+        rows.add(
+            np.concatenate([r, r]),
+            np.concatenate([self._col("S", jj, tt), self._col("B", jj, tt)]),
+            np.concatenate([np.ones(nt), -self.smax[jj]]),
+            -np.inf,
+            0.0,
+            nt,
+        )
+        k = np.flatnonzero(prev)
+        rows.add(
+            np.concatenate([np.arange(len(k))] * 2),
+            np.concatenate([self._col("B", jj[k], tt[k] - 1), self._col("B", jj[k], tt[k])]),
+            np.concatenate([np.ones(len(k)), -np.ones(len(k))]),
+            -np.inf,
+            0.0,
+            len(k),
+        )
+        # M_jt <= mmax_j V_jt ; without static and mobile together: M_jt <= mmax_j (1 - B_jt)
+        rows.add(
+            np.concatenate([r, r]),
+            np.concatenate([self._col("M", jj, tt), self._col("V", jj, tt)]),
+            np.concatenate([np.ones(nt), -self.mmax[jj]]),
+            -np.inf,
+            0.0,
+            nt,
+        )
+        if not self.allow_both:
+            rows.add(
+                np.concatenate([r, r]),
+                np.concatenate([self._col("M", jj, tt), self._col("B", jj, tt)]),
+                np.concatenate([np.ones(nt), self.mmax[jj]]),
+                -np.inf,
+                self.mmax[jj],
+                nt,
+            )
+        # the fleet, each year
+        ty = np.arange(T)
+        if self.units is not None:
+            rows.add(
+                tt,
+                self._col("M", jj, tt),
+                np.ones(nt),
+                -np.inf,
+                float(self.units * self.days_per_unit),
+                T,
+            )
+            if self.max_sites_per_unit is not None:
+                rows.add(
+                    tt,
+                    self._col("V", jj, tt),
+                    np.ones(nt),
+                    -np.inf,
+                    float(self.units * self.max_sites_per_unit),
+                    T,
+                )
+        # capital: c_cap A_jt + c_inst_j (B_jt - B_j,t-1) <= b_t, and over all years <= b
+        cap_cols, cap_vals, cap_rows = self._capital_terms()
+        finite = np.isfinite(self.budget)
+        if finite.any():
+            yr = np.flatnonzero(finite)
+            local = np.full(T, -1)
+            local[yr] = np.arange(len(yr))
+            keep = local[cap_rows] >= 0
+            rows.add(
+                local[cap_rows[keep]],
+                cap_cols[keep],
+                cap_vals[keep],
+                -np.inf,
+                self.budget[yr] - self._fixed_capital(yr),
+                len(yr),
+            )
+        if self.total_budget is not None:
+            rows.add(
+                np.zeros(len(cap_cols)),
+                cap_cols,
+                cap_vals,
+                -np.inf,
+                self.total_budget - float(self._fixed_capital(ty).sum()),
+                1,
+            )
+        # coverage: sum_j x_gjt + u_gt = 1 ; capacity: sum_g d_gt x_gjt <= rho (ks S + km M)
+        pt = np.repeat(np.arange(T), P)
+        pg, ps = np.tile(self.gp_group, T), np.tile(self.gp_site, T)
+        xc = self._x0 + np.arange(P * T)
+        gt = np.arange(G * T)
+        rows.add(
+            np.concatenate([pt * G + pg, gt]),
+            np.concatenate([xc, self._u0 + gt]),
+            np.ones(P * T + G * T),
+            1.0,
+            1.0,
+            G * T,
+        )
+        rows.add(
+            np.concatenate([pt * n + ps, r, r]),
+            np.concatenate([xc, self._col("S", jj, tt), self._col("M", jj, tt)]),
+            np.concatenate(
+                [
+                    self.gd[pg, pt],
+                    np.full(nt, -self.rho * self.ks),
+                    np.full(nt, -self.rho * self.km),
+                ]
+            ),
+            -np.inf,
+            0.0,
+            nt,
+        )
+        A, rlo, rhi = rows.matrix(ncol)
+        cost = self._cost_vector()
+        travel = np.zeros(ncol)
+        travel[xc] = self.gd[pg, pt] * np.tile(self.gp_minutes, T)
+        mat = _Matrix(
+            np.zeros(ncol), lower, upper, integer, A, rlo, rhi, [f"c{i}" for i in range(ncol)]
+        )
+        return mat, cost, travel
+
+    def _capital_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Columns, coefficients and year of each term of the capital spent in a year.
+
+        The install at a site is :math:`c^{inst}_j (B_{jt} - B_{j,t-1})`; in the first year
+        the previous value is the initial state (a constant, see :meth:`_fixed_capital`)."""
+        n, T = self._n, self._T
+        jj, tt = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
+        cols = [self._col("A", jj, tt), self._col("B", jj, tt)]
+        vals = [np.full(n * T, self.c_cap), self.install[jj]]
+        yrs = [tt, tt]
+        prev = tt > 0
+        cols.append(self._col("B", jj[prev], tt[prev] - 1))
+        vals.append(-self.install[jj[prev]])
+        yrs.append(tt[prev])
+        return np.concatenate(cols), np.concatenate(vals), np.concatenate(yrs)
+
+    def _fixed_capital(self, years: np.ndarray) -> np.ndarray:
+        """Constant part of the capital of each year: minus the installs of the initial sites
+        (their suite is there before the first year, so B = 1 then costs nothing)."""
+        out = np.zeros(len(years))
+        out[np.asarray(years) == 0] = -float(self.install[self.init > 0].sum())
+        return out
+
+    def _cost_vector(self) -> np.ndarray:
+        n, T, G = self._n, self._T, self.n_groups
+        delta = self.discount()
+        jj, tt = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
+        c = np.zeros(self._ncol)
+        c[self._col("S", jj, tt)] = delta[tt] * self.c_run
+        c[self._col("M", jj, tt)] = delta[tt] * self.c_day
+        c[self._col("R", jj, tt)] = delta[tt] * (self.removal or 0.0)
+        c[self._col("B", jj, tt)] = delta[tt] * self.install[jj] / self.life
+        # a scanner bought in year t is charged c_cap / L in every year from t on
+        later = np.cumsum(delta[::-1])[::-1]
+        c[self._col("A", jj, tt)] = later[tt] * self.c_cap / self.life
+        gt = np.arange(G * T)
+        g, t = gt % G, gt // G
+        c[self._u0 + gt] = self.penalty * self.gd[g, t] * self.coverable[g]
+        return c
+
+    # ------------------------------------------------------------------- solve
+    def solve(
+        self,
+        *,
+        time_limit_s: float | None = None,
+        mip_gap: float | None = None,
+        threads: int | None = None,
+    ) -> RolloutResult:
+        """Solve the roll-out (cost stage, then patient travel) and return the plan.
+
+        Raises
+        ------
+        InfeasibleError
+            When no plan meets the rules (e.g. a budget below the fixed capital).
+        """
+        t0 = time.perf_counter()
+        mat, cost, travel = self._matrix()
+        mat.cost = cost
+        info, x, _ = _solve_highs(mat, time_limit_s, mip_gap, threads)
+        if info.status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.NOT_SOLVED):
+            msg = (
+                f"roll-out model: no plan found ({info.solver_status}); check that the "
+                "budgets cover the capital the rules need and the time limit is long enough"
+            )
+            raise InfeasibleError(msg, info.solver_status)
+        messages = [self.note]
+        logger.info(
+            "roll-out cost stage: %s, gap %s, %.1f s",
+            info.status.value,
+            info.mip_gap,
+            info.runtime_s,
+        )
+        if self.tolerance is not None and travel.any():
+            slack = abs(info.objective) * max(self.tolerance, 1e-7) + 1e-6
+            staged = mat.with_row(cost, -np.inf, info.objective + slack)
+            staged.cost = travel
+            limit = None if time_limit_s is None else max(1.0, time_limit_s / 2)
+            info2, x2, _ = _solve_highs(staged, limit, mip_gap, threads, start=x)
+            if (
+                info2.status in (Status.OPTIMAL, Status.FEASIBLE)
+                and cost @ x2 <= info.objective + slack
+            ):
+                x = x2
+                messages.append(
+                    f"travel stage: {info2.status.value} (gap {info2.mip_gap:.4g}); "
+                    f"{travel @ x / max(self.gd.sum(), 1e-9):.2f} mean drive minutes"
+                )
+        runtime = time.perf_counter() - t0
+        plan, years = self._tables(np.round(x, 9))
+        return RolloutResult(
+            plan, years, info.status, info.mip_gap, float(cost @ x), runtime, messages
+        )
+
+    def _tables(self, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        n, T, P = self._n, self._T, len(self.gp_site)
+        jj, tt = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
+
+        def val(b: str) -> np.ndarray:
+            return np.round(x[self._col(b, jj, tt)])
+
+        S, A, R, B, M = val("S"), val("A"), val("R"), val("B"), val("M")
+        Bprev = np.where(
+            tt > 0, np.round(x[self._col("B", jj, np.maximum(tt - 1, 0))]), (self.init[jj] > 0)
+        )
+        capital = self.c_cap * A + self.install[jj] * np.maximum(B - Bprev, 0)
+        bought = self.init[jj] + pd.Series(A).groupby(jj).cumsum().to_numpy()
+        annual = (
+            self.c_run * S
+            + self.c_day * M
+            + (self.removal or 0) * R
+            + self.c_cap / self.life * bought
+            + self.install[jj] / self.life * B
+        )
+        xv = x[self._x0 : self._x0 + P * T]
+        pt = np.repeat(np.arange(T), P)
+        pg, ps = np.tile(self.gp_group, T), np.tile(self.gp_site, T)
+        served = np.zeros(n * T)
+        np.add.at(served, pt * n + ps, self.gd[pg, pt] * xv)
+        mins = np.zeros(T)
+        np.add.at(mins, pt, self.gd[pg, pt] * xv * np.tile(self.gp_minutes, T))
+        cap = self.rho * (self.ks * S + self.km * M)
+        plan = pd.DataFrame(
+            {
+                "year": np.asarray(self.years)[tt],
+                "site_id": self.site_ids.to_numpy()[jj],
+                "site_name": self.site_name[jj],
+                "static_scanners": S.astype(int),
+                "scanners_added": A.astype(int),
+                "scanners_removed": R.astype(int),
+                "mobile_days_per_week": M.astype(int),
+                "capital_gbp": capital,
+                "capacity_scans": cap,
+                "demand_scans": served,
+                "utilisation": np.divide(served, cap, out=np.zeros(n * T), where=cap > 0),
+                "annual_cost_gbp": annual,
+            }
+        )
+        by = plan.groupby("year", sort=True)
+        demand = self.gd.sum(axis=0)
+        served_t = by["demand_scans"].sum().to_numpy()
+        cost_t = by["annual_cost_gbp"].sum().to_numpy()
+        years = pd.DataFrame(
+            {
+                "year": self.years,
+                "demand_scans": demand,
+                "served_scans": served_t,
+                "share_within_standard": np.divide(
+                    served_t, demand, out=np.ones(T), where=demand > 0
+                ),
+                "sites": by.apply(
+                    lambda f: int(
+                        ((f["static_scanners"] > 0) | (f["mobile_days_per_week"] > 0)).sum()
+                    ),
+                    include_groups=False,
+                ).to_numpy(),
+                "static_sites": by.apply(
+                    lambda f: int((f["static_scanners"] > 0).sum()), include_groups=False
+                ).to_numpy(),
+                "static_scanners": by["static_scanners"].sum().to_numpy(),
+                "mobile_days_per_week": by["mobile_days_per_week"].sum().to_numpy(),
+                "capital_gbp": by["capital_gbp"].sum().to_numpy(),
+                "annual_cost_gbp": cost_t,
+                "discounted_cost_gbp": cost_t * self.discount(),
+                "cost_per_scan_gbp": np.divide(
+                    cost_t, served_t, out=np.full(T, np.nan), where=served_t > 0
+                ),
+                "mean_drive_minutes": np.divide(
+                    mins, served_t, out=np.full(T, np.nan), where=served_t > 0
+                ),
+            }
+        )
+        return plan.sort_values(["year", "site_id"], kind="stable").reset_index(drop=True), years
+
+    def first_year_only(self, *, capital_gbp: float = 0.0) -> RolloutModel:
+        """The same model for the first year alone with ``capital_gbp`` to spend (0: the
+        starting state as it is, e.g. the mobile-led baseline)."""
+        clone = object.__new__(RolloutModel)
+        clone.__dict__.update(self.__dict__)
+        clone.years = self.years[:1]
+        clone.gd = self.gd[:, :1]
+        clone.zone_d = self.zone_d[:, :1]
+        clone.budget = np.array([float(capital_gbp)])
+        clone.total_budget = None
+        return clone
+
+
+def years_from(start: int, end: int) -> Sequence[int]:
+    """The years ``start..end`` (both included), checked."""
+    if not (isinstance(start, int) and isinstance(end, int)) or end < start:
+        msg = f"rollout years must be whole years with end >= start, got {start}..{end}"
+        raise ValidationError(msg)
+    return list(range(start, end + 1))
