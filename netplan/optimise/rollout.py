@@ -683,7 +683,9 @@ class RolloutModel:
             slack = abs(info.objective) * max(self.tolerance, 1e-7) + 1e-6
             staged = mat.with_row(cost, -np.inf, info.objective + slack)
             staged.cost = travel
-            limit = None if time_limit_s is None else max(1.0, time_limit_s / 2)
+            limit = travel_time_limit_s
+            if limit is None and time_limit_s is not None:
+                limit = max(1.0, time_limit_s / 2)
             info2, x2, _ = _solve_highs(staged, limit, mip_gap, threads, start=x)
             if (
                 info2.status in (Status.OPTIMAL, Status.FEASIBLE)

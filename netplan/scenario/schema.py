@@ -38,6 +38,7 @@ from .sections import (
     _Checked,
     _d,
 )
+from .rollout_section import RolloutSection
 
 if TYPE_CHECKING:
     from .result import ScenarioResult
@@ -75,6 +76,7 @@ class Scenario(_Checked):
     travel: TravelSection = Field(default_factory=TravelSection)
     solver: SolverSection = Field(default_factory=SolverSection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)
+    rollout: RolloutSection = Field(default_factory=RolloutSection)
 
     _source: Path | None = PrivateAttr(default=None)
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -240,6 +242,23 @@ class Scenario(_Checked):
             solver proves the model infeasible.
         """
         return run_scenario(self, progress=progress)
+
+    def run_rollout(self) -> Any:
+        """Plan the multi-year roll-out of the ``rollout:`` section (``netplan rollout``).
+
+        Returns a :class:`~netplan.scenario.rollout.RolloutRun` (plan, summary, result);
+        see :mod:`netplan.scenario.rollout`.
+
+        Raises
+        ------
+        ScenarioError
+            A bad ``rollout`` setting (e.g. an initial site that is not a candidate).
+        InfeasibleError
+            No plan meets the budgets and rules.
+        """
+        from .rollout import run_rollout
+
+        return run_rollout(self)
 
     def placement_model(self, **options: Any) -> Any:
         """The scenario's placement model, built from its inputs but not solved.
