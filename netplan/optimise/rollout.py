@@ -654,8 +654,13 @@ class RolloutModel:
         time_limit_s: float | None = None,
         mip_gap: float | None = None,
         threads: int | None = None,
+        travel_time_limit_s: float | None = None,
     ) -> RolloutResult:
         """Solve the roll-out (cost stage, then patient travel) and return the plan.
+
+        ``time_limit_s`` and ``mip_gap`` bound the cost stage; the travel stage stops at
+        ``mip_gap`` or ``travel_time_limit_s`` (default half of ``time_limit_s``), keeping
+        the best plan found (never costlier than the tolerance allows).
 
         Raises
         ------

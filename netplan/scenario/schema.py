@@ -23,6 +23,7 @@ from ._checks import _unwrap as _unwrap
 from ._checks import explain
 from .loading import _deep_merge, _load_merged, _origin, _suggest, resolve_scenario_path
 from .pipeline import _inputs, _placement_model, run_scenario
+from .rollout_section import RolloutSection
 from .sections import (
     CostsSection,
     CyclotronsSection,
@@ -38,7 +39,6 @@ from .sections import (
     _Checked,
     _d,
 )
-from .rollout_section import RolloutSection
 
 if TYPE_CHECKING:
     from .result import ScenarioResult
