@@ -17,6 +17,8 @@ from .classic import PMedian as PMedian
 from .placement import OBJECTIVES as OBJECTIVES
 from .placement import PlacementModel as PlacementModel
 from .result import PlacementResult as PlacementResult
+from .rollout import RolloutModel as RolloutModel
+from .rollout import RolloutResult as RolloutResult
 from .result import Solution as Solution
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "PMedian",
     "PlacementModel",
     "PlacementResult",
+    "RolloutModel",
+    "RolloutResult",
     "Solution",
     "Status",
 ]
