@@ -17,9 +17,9 @@ from .classic import PMedian as PMedian
 from .placement import OBJECTIVES as OBJECTIVES
 from .placement import PlacementModel as PlacementModel
 from .result import PlacementResult as PlacementResult
+from .result import Solution as Solution
 from .rollout import RolloutModel as RolloutModel
 from .rollout import RolloutResult as RolloutResult
-from .result import Solution as Solution
 
 __all__ = [
     "LSCP",

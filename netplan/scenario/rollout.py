@@ -108,9 +108,9 @@ def initial_scanners(s: Any, site_ids: set[str]) -> dict[str, int]:
     elif init == "none":
         table = {}
     elif init == "mobile_led":
-        table = {
-            str(k): int(v) for k, v in defaults.get("rollout.mobile_led_static_scanners").items()
-        }
+        # the named state: its sites that this scenario offers (none in a small study area)
+        named = defaults.get("rollout.mobile_led_static_scanners")
+        table = {str(k): int(v) for k, v in named.items() if str(k) in site_ids}
     else:
         from .._validate import read_csv_table
 
@@ -249,5 +249,7 @@ def summary_table(
     out["baseline_cost_per_scan_gbp"] = base
     out["cost_per_scan_change_vs_mobile_led"] = cps / base - 1 if base > 0 else np.nan
     out["target_cost_per_scan_gbp"] = base * (1 - saving_target)
-    out["meets_saving_target"] = cps <= out["target_cost_per_scan_gbp"] + 1e-9
+    for col in ("cost_per_scan_change_vs_first_year", "cost_per_scan_change_vs_mobile_led"):
+        out[col] = out[col].round(6)
+    out["meets_saving_target"] = cps <= out["target_cost_per_scan_gbp"] + 1e-6
     return out
