@@ -31,8 +31,13 @@ class RolloutResult:
         One row per year: demand, scans served, ``share_within_standard``, sites,
         scanners, mobile days, capital, annual and discounted cost, cost per scan,
         mean drive minutes.
-    status, mip_gap, objective, runtime_s
+    status, mip_gap
         Of the cost stage (the MIP gap is HiGHS's relative gap).
+    objective
+        The plan's discounted cost (every year's annual cost, including the capital charge
+        of the initial scanners, times its discount factor; no shortfall penalty).
+    runtime_s
+        Both stages.
     messages
         Notes on the solve (zone groups, travel stage).
     """

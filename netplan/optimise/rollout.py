@@ -665,7 +665,13 @@ class RolloutModel:
         runtime = time.perf_counter() - t0
         plan, years = plan_tables(self, np.round(x, 9))
         return RolloutResult(
-            plan, years, info.status, info.mip_gap, float(cost @ x), runtime, messages
+            plan,
+            years,
+            info.status,
+            info.mip_gap,
+            float(years["discounted_cost_gbp"].sum()),
+            runtime,
+            messages,
         )
 
     def first_year_only(self, *, capital_gbp: float = 0.0) -> RolloutModel:
