@@ -360,16 +360,7 @@ def _cmd_rollout(args: argparse.Namespace) -> int:
     run = scenario.run_rollout()
     paths = run.to_folder(args.out, force=args.force)
     print(run)
-    cols = [
-        "financial_year",
-        "share_within_standard",
-        "static_scanners",
-        "capital_gbp",
-        "cost_per_scan_gbp",
-        "cost_per_scan_change_vs_mobile_led",
-        "meets_saving_target",
-    ]
-    print(run.summary[cols].to_string(index=False))
+    print(run.headline().to_string(index=False))
     print(f"outputs in {args.out}")
     _print_paths(paths, ["report", "map"])
     return 0

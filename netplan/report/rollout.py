@@ -42,6 +42,25 @@ ROLLOUT_FILES = (
 )
 
 
+#: Decimals of the CSV columns (pounds to the penny, scans to 0.01, shares to 6 places).
+_DECIMALS = {
+    "capital_gbp": 2,
+    "cumulative_capital_gbp": 2,
+    "annual_cost_gbp": 2,
+    "discounted_cost_gbp": 2,
+    "cost_per_scan_gbp": 4,
+    "baseline_cost_per_scan_gbp": 4,
+    "target_cost_per_scan_gbp": 4,
+    "capacity_scans": 2,
+    "demand_scans": 2,
+    "served_scans": 2,
+    "unserved_scans": 2,
+    "utilisation": 6,
+    "share_within_standard": 6,
+    "mean_drive_minutes": 3,
+}
+
+
 def rollout_output_names(scenario: Any) -> list[str]:
     """The files :func:`write_rollout` writes for ``scenario`` (``outputs.map`` and
     ``outputs.report`` switch the map and the page)."""
@@ -54,9 +73,12 @@ def rollout_output_names(scenario: Any) -> list[str]:
     return [n for n in ROLLOUT_FILES if n not in skip]
 
 
-def timeline_figure(summary: pd.DataFrame, *, saving_target: float) -> Any:
+def timeline_figure(
+    summary: pd.DataFrame, *, saving_target: float, capital_total_gbp: float | None = None
+) -> Any:
     """The roll-out timeline: static scanners and mobile days, capital, and cost per scan
-    against the mobile-led baseline's cost less ``saving_target`` (the contract's 18 %).
+    against the mobile-led baseline's cost less ``saving_target`` (the contract's 18 %), and
+    the capital against ``capital_total_gbp`` (the contract's £87 m) when given.
 
     Returns
     -------
@@ -80,6 +102,13 @@ def timeline_figure(summary: pd.DataFrame, *, saving_target: float) -> Any:
     ax1.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize=8)
     ax2.bar(years, summary["capital_gbp"] / 1e6, color="#4a8c3a", label="capital in the year")
     ax2.plot(years, summary["capital_gbp"].cumsum() / 1e6, "k.-", label="cumulative capital")
+    if capital_total_gbp is not None:
+        ax2.axhline(
+            capital_total_gbp / 1e6,
+            color="#c0392b",
+            ls="--",
+            label=f"total budget £{capital_total_gbp / 1e6:,.0f} m",
+        )
     ax2.set_title("Capital (GBP m)")
     ax2.legend(loc="upper left", fontsize=8)
     ax3.plot(years, summary["cost_per_scan_gbp"], "o-", color="#1f5fa8", label="cost per scan")
@@ -132,7 +161,11 @@ def render_rollout_report(run: Any, *, generated: str = "") -> str:
     """The roll-out report page (self-contained HTML)."""
     s, summary, prov = run.scenario, run.summary, run.provenance
     target = float(s.rollout.saving_target)
-    chart = _png(timeline_figure(summary, saving_target=target))
+    chart = _png(
+        timeline_figure(
+            summary, saving_target=target, capital_total_gbp=s.rollout.capital_total_gbp
+        )
+    )
     view = summary[list(_SUMMARY_VIEW)].rename(columns={k: v[0] for k, v in _SUMMARY_VIEW.items()})
     formats = {v[0]: v[1] for v in _SUMMARY_VIEW.values() if v[1]}
     pivot = run.plan.pivot_table(
@@ -224,9 +257,9 @@ def write_rollout(run: Any, out_dir: str | Path, *, force: bool = False) -> dict
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     names: dict[str, str] = {}
     with atomic_folder(out_dir, force=force, inputs=inputs) as tmp:
-        run.plan.to_csv(tmp / "rollout.csv", index=False, float_format="%.6g")
+        run.plan.round(_DECIMALS).to_csv(tmp / "rollout.csv", index=False)
         names["plan"] = "rollout.csv"
-        run.summary.to_csv(tmp / "rollout_summary.csv", index=False, float_format="%.6g")
+        run.summary.round(_DECIMALS).to_csv(tmp / "rollout_summary.csv", index=False)
         names["summary"] = "rollout_summary.csv"
         if s.outputs.report:
             page = render_rollout_report(run, generated=now)

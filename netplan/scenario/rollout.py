@@ -75,12 +75,34 @@ class RolloutRun:
 
     def __repr__(self) -> str:
         s = self.summary
+        gap = self.provenance.get("mip_gap")
         return (
             f"RolloutRun({self.scenario.name!r}: {len(s)} years, status "
-            f"{self.result.status.value}, gap {self.provenance.get('mip_gap')}, "
+            f"{self.result.status.value}, gap {'n/a' if gap is None else f'{gap:.3%}'}, "
             f"scanners {int(s['static_scanners'].iloc[0])} -> "
             f"{int(s['static_scanners'].iloc[-1])}, capital "
             f"£{s['capital_gbp'].sum() / 1e6:,.1f} m)"
+        )
+
+    def headline(self) -> pd.DataFrame:
+        """The per-year figures the command prints: share within the standard, scanners,
+        capital, cost per scan and its change against the first year and the mobile-led
+        baseline, and whether the saving target is met (formatted text)."""
+        s = self.summary
+        return pd.DataFrame(
+            {
+                "year": s["financial_year"],
+                "within standard": s["share_within_standard"].map("{:.1%}".format),
+                "scanners": s["static_scanners"],
+                "mobile days": s["mobile_days_per_week"],
+                "capital £m": (s["capital_gbp"] / 1e6).map("{:.1f}".format),
+                "cost/scan £": s["cost_per_scan_gbp"].map("{:,.0f}".format),
+                "vs first year": s["cost_per_scan_change_vs_first_year"].map("{:+.1%}".format),
+                "vs mobile-led": s["cost_per_scan_change_vs_mobile_led"].map("{:+.1%}".format),
+                f"{self.scenario.rollout.saving_target:.0%} target": s["meets_saving_target"].map(
+                    {True: "met", False: "not met"}
+                ),
+            }
         )
 
     def to_folder(self, out_dir: str | Path, *, force: bool = False) -> dict[str, Path]:
