@@ -215,7 +215,10 @@ def run_rollout(s: Any) -> RolloutRun:
     )
     t0 = time.perf_counter()
     result = model.solve(
-        time_limit_s=r.time_limit_s, mip_gap=r.mip_gap, travel_time_limit_s=r.travel_time_limit_s
+        time_limit_s=r.time_limit_s,
+        mip_gap=r.mip_gap,
+        travel_time_limit_s=r.travel_time_limit_s,
+        travel_mip_gap=r.travel_mip_gap,
     )
     timings["rollout solve"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()

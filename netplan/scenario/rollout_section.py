@@ -30,8 +30,9 @@ class RolloutSection(_Section):
     removals at that cost. ``discount_rate``: Green Book 3.5 %. ``saving_target``: the
     contract's 18 % cut in the cost of a scan, the line of the report.
     ``travel_cost_tolerance``: share of cost the patient-travel stage may add (null: off).
-    ``time_limit_s`` and ``mip_gap`` bound the cost stage, ``travel_time_limit_s`` the
-    travel stage (each keeps the best plan it found, with its gap).
+    ``time_limit_s`` and ``mip_gap`` bound the cost stage, ``travel_time_limit_s`` and
+    ``travel_mip_gap`` the travel stage (each keeps the best plan it found, with its gap; a
+    stage that ends on its gap gives the same plan however busy the machine).
     """
 
     start_year: int = Field(default_factory=lambda: _d("rollout.start_year"), ge=2000, le=2100)
@@ -53,7 +54,9 @@ class RolloutSection(_Section):
     )
     time_limit_s: float = Field(300.0, gt=0, le=86400)
     mip_gap: float = Field(0.001, ge=0, le=1)
-    travel_time_limit_s: float = Field(60.0, gt=0, le=86400)
+    travel_time_limit_s: float = Field(120.0, gt=0, le=86400)
+    #: 1 % of the patient travel: a judgement (the cost stage is exact to ``mip_gap``)
+    travel_mip_gap: float = Field(0.01, ge=0, le=1)
 
     @model_validator(mode="after")
     def _check_years(self) -> RolloutSection:
