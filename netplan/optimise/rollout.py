@@ -634,6 +634,11 @@ class RolloutModel:
         t0 = time.perf_counter()
         mat, cost, travel = self._matrix()
         mat.cost = cost
+        size = (
+            f"roll-out MIP: {len(cost):,} columns ({int(mat.integer.sum()):,} integer), "
+            f"{mat.A.shape[0]:,} rows, {len(self.years)} years"
+        )
+        logger.info("%s", size)
         info, x, _ = _solve_highs(mat, time_limit_s, mip_gap, threads)
         if info.status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.NOT_SOLVED):
             msg = (
@@ -643,6 +648,7 @@ class RolloutModel:
             raise InfeasibleError(msg, info.solver_status)
         messages = [
             self.note,
+            size,
             f"cost stage: {info.status.value} in {info.runtime_s:.0f} s (gap {info.mip_gap:.4g})",
         ]
         logger.info(
