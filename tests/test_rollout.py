@@ -143,6 +143,22 @@ def test_installed_scanners_stay_unless_removal_is_paid_for() -> None:
     assert _scanners(dear, "B") == [1, 1, 1]
 
 
+def test_cyclotron_capacity_limits_the_static_scanners_every_year() -> None:
+    # one cyclotron, factor 1, 100 working days: a static scanner orders 1000 / 100 = 10
+    # doses a day, a mobile day a week 150 / 100 = 1.5. At 15 a day A static (10) and B's
+    # 3 mobile days (4.5) fit, both static (20) do not: 400 + 600 a year, 3000 in all.
+    flows = pd.DataFrame({"site_id": ["A", "B"], "cyclotron_id": ["c", "c"], "factor": 1.0})
+    kw = {**HAND, "cyclotron_flows": flows, "working_days_per_year": 100}
+    r = RolloutModel(*_two_sites(), **kw, cyclotron_doses_per_day={"c": 15}).solve()
+    assert _scanners(r, "A") == [1, 1, 1]
+    assert _scanners(r, "B") == [0, 0, 0]
+    assert r.objective == pytest.approx(3000.0, abs=1e-3)
+    free = RolloutModel(*_two_sites(), **kw, cyclotron_doses_per_day={"c": 20}).solve()
+    assert _scanners(free, "B") == [1, 1, 1]
+    with pytest.raises(ValueError, match=r"no capacity for cyclotron\(s\) \['c'\]"):
+        RolloutModel(*_two_sites(), **kw, cyclotron_doses_per_day={"d": 1})
+
+
 def _random_instance(seed: int):
     rng = np.random.default_rng(seed)
     n_sites, n_zones, years = 4, 12, [2015, 2016, 2017, 2018]

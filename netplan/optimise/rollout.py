@@ -60,8 +60,10 @@ travel stage then sees a group's mean minutes. The placement merges zones the sa
 groups; a candidate set of 200 hospitals gives many more groups and site-years, so the
 scenario runner restricts the roll-out to the scenario's candidate sites and the contract
 scenario uses the contract hospitals, where the roll-out actually happened.
-Cyclotron capacity is not limited year by year (each site still needs a cyclotron within
-the delivery limit, as in the placement); ``lock_open``/``lock_static`` do not apply.
+Tracer supply is the placement's rule, once a year: a site needs a cyclotron within the
+delivery limit, orders the doses of its planned throughput, and each cyclotron dispatches
+at most its daily capacity in dose-equivalents (decay included). ``lock_open`` and
+``lock_static`` do not apply.
 """
 
 from __future__ import annotations
@@ -128,6 +130,13 @@ class RolloutModel:
         scanner-year, as the placement, so coverage comes first).
     travel_cost_tolerance
         Share of the cost stage's objective the travel stage may add; None: no travel stage.
+    cyclotron_flows, cyclotron_doses_per_day, working_days_per_year
+        The placement's tracer capacity rule, every year: ``cyclotron_flows`` lists the
+        ``site_id, cyclotron_id, factor`` a site may order from (within the primary delivery
+        limit; ``factor`` is the decay growth of a dose on the way), each site orders the
+        doses of its planned throughput a working day (its capacity at the target
+        utilisation / ``working_days_per_year``) and a cyclotron dispatches at most its
+        ``cyclotron_doses_per_day`` dose-equivalents. None: no tracer capacity limit.
 
     Raises
     ------
@@ -160,6 +169,9 @@ class RolloutModel:
         discount_rate: float | None = None,
         uncovered_penalty_gbp_per_scan: float | None = None,
         travel_cost_tolerance: float | None = 0.0,
+        cyclotron_flows: pd.DataFrame | None = None,
+        cyclotron_doses_per_day: Mapping[Any, float] | None = None,
+        working_days_per_year: float | None = None,
     ) -> None:
         def pick(value: Any, key: str) -> float:
             out = float(default(key) if value is None else value)
@@ -207,6 +219,11 @@ class RolloutModel:
         self._read_sites(sites)
         self._read_budget(capital_gbp_per_year)
         self._group(od)
+        self._read_flows(
+            cyclotron_flows,
+            cyclotron_doses_per_day,
+            pick(working_days_per_year, "scanners.working_days_per_year"),
+        )
         dearest = max(
             self.c_cap / self.life + self.c_run + float(self.install.max(initial=0)) / self.life,
             self.c_day,
@@ -298,6 +315,61 @@ class RolloutModel:
         if not (np.all(np.isfinite(self.budget)) and (self.budget >= 0).all()):
             msg = f"capital_gbp_per_year must be >= 0, got {per_year!r}"
             raise ValidationError(msg)
+
+    def _read_flows(
+        self, flows: pd.DataFrame | None, capacity: Mapping[Any, float] | None, days: float
+    ) -> None:
+        self.working_days = days
+        self.q_site = np.zeros(0, dtype=np.int64)
+        self.q_cyc = np.zeros(0, dtype=np.int64)
+        self.q_factor = np.zeros(0)
+        self.cyc_ids: list[Any] = []
+        self.cyc_cap = np.zeros(0)
+        if flows is None or capacity is None:
+            return
+        need = {"site_id", "cyclotron_id", "factor"}
+        if not need <= set(flows.columns):
+            msg = f"cyclotron_flows: needs columns {sorted(need)}"
+            raise ValidationError(msg)
+        site = self.site_ids.get_indexer(flows["site_id"])
+        if (site < 0).any() or days <= 0:
+            msg = "cyclotron_flows: unknown site id(s) or working_days_per_year <= 0"
+            raise ValidationError(msg)
+        self.cyc_ids = list(dict.fromkeys(flows["cyclotron_id"]))
+        missing = [c for c in self.cyc_ids if c not in capacity]
+        if missing:
+            msg = f"cyclotron_doses_per_day: no capacity for cyclotron(s) {missing[:10]}"
+            raise ValidationError(msg)
+        self.q_site = site.astype(np.int64)
+        self.q_cyc = flows["cyclotron_id"].map({c: k for k, c in enumerate(self.cyc_ids)})
+        self.q_cyc = self.q_cyc.to_numpy(dtype=np.int64)
+        self.q_factor = pd.to_numeric(flows["factor"]).to_numpy(dtype=float)
+        self.cyc_cap = np.array([float(capacity[c]) for c in self.cyc_ids])
+
+    def _add_tracer_rows(self, rows: _Rows) -> None:
+        """Each site-year orders its planned doses; each cyclotron-year dispatches at most
+        its capacity (the placement's rows, once a year)."""
+        nq, n, T = len(self.q_site), self._n, self._T
+        if nq == 0:
+            return
+        sites = np.unique(self.q_site)
+        local = np.full(n, -1)
+        local[sites] = np.arange(len(sites))
+        ns = len(sites)
+        per_day = self.rho / self.working_days
+        for t in range(T):
+            qc = self._q0 + t * nq + np.arange(nq)
+            rows.add(
+                np.concatenate([local[sites], local[sites], local[self.q_site]]),
+                np.concatenate([self._col("S", sites, t), self._col("M", sites, t), qc]),
+                np.concatenate(
+                    [np.full(ns, -per_day * self.ks), np.full(ns, -per_day * self.km), np.ones(nq)]
+                ),
+                0.0,
+                0.0,
+                ns,
+            )
+            rows.add(self.q_cyc, qc, self.q_factor, -np.inf, self.cyc_cap, len(self.cyc_ids))
 
     def _group(self, od: pd.DataFrame) -> None:
         """Merge zones with the same sites within the standard (see *Tractability*)."""
@@ -394,7 +466,18 @@ class RolloutModel:
             "mobile_days_per_unit": inputs.mobile_days_per_unit,
             "max_sites_per_unit": inputs.max_sites_per_unit,
             "allow_static_and_mobile": inputs.allow_static_and_mobile,
+            "working_days_per_year": inputs.working_days_per_year,
         }
+        pairs = inputs.cyc_pairs
+        if pairs is not None and inputs.cyc_capacity:
+            kw["cyclotron_flows"] = pd.DataFrame(
+                {
+                    "site_id": inputs.site_ids[pairs["pos"].to_numpy()],
+                    "cyclotron_id": pairs["cyclotron_id"].to_numpy(),
+                    "factor": pairs["factor"].to_numpy(),
+                }
+            )
+            kw["cyclotron_doses_per_day"] = dict(inputs.cyc_capacity)
         kw.update(options)
         return cls(demand, od, sites, **kw)
 
@@ -405,7 +488,8 @@ class RolloutModel:
         self._off = {b: k * n * T for k, b in enumerate(_BLOCKS)}
         self._x0 = len(_BLOCKS) * n * T
         self._u0 = self._x0 + P * T
-        self._ncol = self._u0 + G * T
+        self._q0 = self._u0 + G * T
+        self._ncol = self._q0 + len(self.q_site) * T
 
     def _col(self, block: str, j: Any, t: Any) -> Any:
         return self._off[block] + np.asarray(t) * self._n + np.asarray(j)
@@ -559,6 +643,8 @@ class RolloutModel:
             0.0,
             nt,
         )
+        self._add_tracer_rows(rows)
+        upper[self._q0 :] = np.inf
         A, rlo, rhi = rows.matrix(ncol)
         cost = self._cost_vector()
         travel = np.zeros(ncol)
