@@ -26,7 +26,7 @@ standard, years :math:`t`. Integer :math:`S_{jt} \in [0, \bar S_j]` scanners in 
 
     \min \sum_t \delta_t \Big[\sum_j \big(c^{run} S_{jt} + c^{day} M_{jt} + c^{rem} R_{jt}
         + \tfrac{c^{cap}}{L} K_{jt} + \tfrac{c^{inst}_j}{L} B_{jt}\big)\Big]
-        + P \sum_{g,t} d_{gt} u_{gt}
+    \quad \text{s.t.} \sum_{g,t} d_{gt} u_{gt} \le U^*
     \quad \delta_t = (1 + r)^{-(t - 1)}, \; K_{jt} = S^0_j + \textstyle\sum_{\tau \le t} A_{j\tau}
 
     S_{jt} = S_{j,t-1} + A_{jt} - R_{jt}, \; S_{j0} = S^0_j \qquad S_{jt} \le \bar S_j B_{jt}
@@ -45,9 +45,11 @@ removal saves only the running cost and pays :math:`c^{rem}` (removal is allowed
 ``removal_gbp_per_scanner`` is given). Capital is annualised straight-line over
 :math:`L` years, as in the placement's annual cost, so the cost of a year is comparable
 with a one-year run and a scanner bought late is charged only for its years inside the
-horizon. The patient-travel stage then minimises :math:`\sum_{g,j,t} d_{gt} \tau_{gj}
-x_{gjt}` among the plans whose stage-one objective is within ``travel_cost_tolerance``
-of the best found.
+horizon. The objective is lexicographic (:meth:`RolloutModel.solve`): first the most
+scans served within the standard, :math:`\min \sum d_{gt} u_{gt}`; then the least
+discounted cost above among the plans that serve as many; then, with that plan's
+scanners and visit days fixed, the least patient travel :math:`\sum_{g,j,t} d_{gt}
+\tau_{gj} x_{gjt}`.
 
 Tractability
 ------------
@@ -125,11 +127,9 @@ class RolloutModel:
         Cost of taking a scanner out of service; None (default): never removed.
     discount_rate
         A year (default ``rollout.discount_rate``, the Green Book 3.5 %).
-    uncovered_penalty_gbp_per_scan
-        Cost of a scan not served within the standard (default: 1.5 times the dearest
-        scanner-year, as the placement, so coverage comes first).
-    travel_cost_tolerance
-        Share of the cost stage's objective the travel stage may add; None: no travel stage.
+    travel
+        Re-assign the zones of the least-cost plan for the least patient travel (see
+        :meth:`solve`); False: no travel stage.
     cyclotron_flows, cyclotron_doses_per_day, working_days_per_year
         The placement's tracer capacity rule, every year: ``cyclotron_flows`` lists the
         ``site_id, cyclotron_id, factor`` a site may order from (within the primary delivery
@@ -167,8 +167,7 @@ class RolloutModel:
         capital_total_gbp: float | None = None,
         removal_gbp_per_scanner: float | None = None,
         discount_rate: float | None = None,
-        uncovered_penalty_gbp_per_scan: float | None = None,
-        travel_cost_tolerance: float | None = 0.0,
+        travel: bool = True,
         cyclotron_flows: pd.DataFrame | None = None,
         cyclotron_doses_per_day: Mapping[Any, float] | None = None,
         working_days_per_year: float | None = None,
@@ -210,11 +209,7 @@ class RolloutModel:
         self.total_budget = (
             None if capital_total_gbp is None else pick(capital_total_gbp, "capital_total_gbp")
         )
-        self.tolerance = (
-            None
-            if travel_cost_tolerance is None
-            else pick(travel_cost_tolerance, "travel_cost_tolerance")
-        )
+        self.travel = bool(travel)
         self._read_demand(demand)
         self._read_sites(sites)
         self._read_budget(capital_gbp_per_year)
@@ -223,16 +218,6 @@ class RolloutModel:
             cyclotron_flows,
             cyclotron_doses_per_day,
             pick(working_days_per_year, "scanners.working_days_per_year"),
-        )
-        dearest = max(
-            self.c_cap / self.life + self.c_run + float(self.install.max(initial=0)) / self.life,
-            self.c_day,
-            1.0,
-        )
-        self.penalty = (
-            1.5 * dearest
-            if uncovered_penalty_gbp_per_scan is None
-            else pick(uncovered_penalty_gbp_per_scan, "uncovered_penalty_gbp_per_scan")
         )
 
     # ------------------------------------------------------------------ inputs
@@ -421,7 +406,7 @@ class RolloutModel:
         ``inputs`` is a :class:`PlacementModel` (or its validated inputs); ``demand`` has
         ``id`` and one column per year; ``initial_static_scanners`` maps site ids to the
         scanners in service before the first year; ``options`` are the roll-out's own
-        keywords (budgets, removal cost, discount rate, tolerance).
+        keywords (budgets, removal cost, discount rate, travel stage).
 
         Raises
         ------
@@ -678,7 +663,7 @@ class RolloutModel:
         return out
 
     def _cost_vector(self) -> np.ndarray:
-        n, T, G = self._n, self._T, self.n_groups
+        n, T = self._n, self._T
         delta = self.discount()
         jj, tt = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
         c = np.zeros(self._ncol)
@@ -689,28 +674,59 @@ class RolloutModel:
         # a scanner bought in year t is charged c_cap / L in every year from t on
         later = np.cumsum(delta[::-1])[::-1]
         c[self._col("A", jj, tt)] = later[tt] * self.c_cap / self.life
-        gt = np.arange(G * T)
-        g, t = gt % G, gt // G
-        c[self._u0 + gt] = self.penalty * self.gd[g, t] * self.coverable[g]
         return c
 
     # ------------------------------------------------------------------- solve
+    def _unserved_vector(self) -> np.ndarray:
+        """Scans not served within the standard (groups with no site in reach left out: they
+        are unserved whatever the plan)."""
+        G, T = self.n_groups, len(self.years)
+        c = np.zeros(self._ncol)
+        gt = np.arange(G * T)
+        g, t = gt % G, gt // G
+        c[self._u0 + gt] = self.gd[g, t] * self.coverable[g]
+        return c
+
+    def _stage(
+        self,
+        mat: _Matrix,
+        name: str,
+        limit: float | None,
+        gap: float | None,
+        threads: int | None,
+        start: np.ndarray | None = None,
+    ) -> tuple[Any, np.ndarray]:
+        info, x, _ = _solve_highs(mat, limit, gap, threads, start=start)
+        if info.status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.NOT_SOLVED):
+            msg = (
+                f"roll-out model, {name} stage: no plan found ({info.solver_status}); check "
+                "that the budgets cover the capital the rules need (e.g. the initial state) "
+                "and that the time limit is long enough"
+            )
+            raise InfeasibleError(msg, info.solver_status)
+        logger.info(
+            "roll-out %s stage: %s, gap %s, %.1f s", name, info.status.value, info.mip_gap,
+            info.runtime_s,
+        )  # fmt: skip
+        return info, x
+
     def solve(
         self,
         *,
         time_limit_s: float | None = None,
         mip_gap: float | None = None,
         threads: int | None = None,
-        travel_time_limit_s: float | None = None,
-        travel_mip_gap: float | None = None,
     ) -> RolloutResult:
-        """Solve the roll-out (cost stage, then patient travel) and return the plan.
+        """Solve the roll-out in three stages and return the plan.
 
-        ``time_limit_s`` and ``mip_gap`` bound the cost stage; the travel stage stops at
-        ``travel_mip_gap`` (default ``mip_gap``) or ``travel_time_limit_s`` (default half of
-        ``time_limit_s``), keeping the best plan found (never costlier than the tolerance
-        allows). A stage that ends on its gap, not its time, gives the same plan on a busy
-        or a quiet machine (HiGHS's search is deterministic).
+        1. *coverage*: the most scans served within the standard over the years (a MIP);
+        2. *cost*: the least discounted cost serving that many (a MIP; its status and gap
+           are the result's);
+        3. *travel* (``travel=True``): with the cost stage's scanners, visit days and
+           installs fixed, the assignment with the least patient travel (an LP, so its
+           answer does not depend on time or machine load).
+
+        ``time_limit_s`` and ``mip_gap`` apply to each MIP stage.
 
         Raises
         ------
@@ -719,48 +735,52 @@ class RolloutModel:
         """
         t0 = time.perf_counter()
         mat, cost, travel = self._matrix()
-        mat.cost = cost
+        unserved = self._unserved_vector()
         size = (
             f"roll-out MIP: {len(cost):,} columns ({int(mat.integer.sum()):,} integer), "
             f"{mat.A.shape[0]:,} rows, {len(self.years)} years"
         )
         logger.info("%s", size)
-        info, x, _ = _solve_highs(mat, time_limit_s, mip_gap, threads)
-        if info.status in (Status.INFEASIBLE, Status.UNBOUNDED, Status.NOT_SOLVED):
-            msg = (
-                f"roll-out model: no plan found ({info.solver_status}); check that the "
-                "budgets cover the capital the rules need and the time limit is long enough"
-            )
-            raise InfeasibleError(msg, info.solver_status)
-        messages = [
-            self.note,
-            size,
-            f"cost stage: {info.status.value} in {info.runtime_s:.0f} s (gap {info.mip_gap:.4g})",
-        ]
-        logger.info(
-            "roll-out cost stage: %s, gap %s, %.1f s",
-            info.status.value,
-            info.mip_gap,
-            info.runtime_s,
+        messages = [self.note, size]
+        # 1. coverage first (exact: the gap of a count of scans, not of pounds)
+        mat.cost = unserved
+        info1, x = self._stage(mat, "coverage", time_limit_s, mip_gap, threads)
+        best = float(unserved @ x)
+        if info1.status != Status.OPTIMAL:
+            best = max(best, float(info1.dual_bound)) if math.isfinite(info1.dual_bound) else best
+        slack = 1e-7 * float(self.gd.sum()) + 1e-3
+        messages.append(
+            f"coverage stage: {info1.status.value} in {info1.runtime_s:.0f} s; "
+            f"{unserved @ x:,.0f} coverable scans not served over the years"
         )
-        if self.tolerance is not None and travel.any():
-            slack = abs(info.objective) * max(self.tolerance, 1e-7) + 1e-6
-            staged = mat.with_row(cost, -np.inf, info.objective + slack)
-            staged.cost = travel
-            limit = travel_time_limit_s
-            if limit is None and time_limit_s is not None:
-                limit = max(1.0, time_limit_s / 2)
-            gap2 = mip_gap if travel_mip_gap is None else travel_mip_gap
-            info2, x2, _ = _solve_highs(staged, limit, gap2, threads, start=x)
-            if (
-                info2.status in (Status.OPTIMAL, Status.FEASIBLE)
-                and cost @ x2 <= info.objective + slack
-            ):
-                x = x2
+        # 2. least discounted cost serving as many
+        staged = mat.with_row(unserved, -np.inf, float(unserved @ x) + slack)
+        staged.cost = cost
+        info, x = self._stage(staged, "cost", time_limit_s, mip_gap, threads, start=x)
+        messages.append(
+            f"cost stage: {info.status.value} in {info.runtime_s:.0f} s (gap {info.mip_gap:.4g})"
+        )
+        # 3. least patient travel for that network (an LP: the integers fixed)
+        if self.travel and travel.any():
+            # serving a scan must beat the drive it adds: weight the unserved above any drive
+            weight = 10.0 * float(self.gp_minutes.max(initial=0.0)) + 1.0
+            fixed = _Matrix(
+                travel + weight * unserved,
+                np.where(staged.integer, np.round(x), staged.lower),
+                np.where(staged.integer, np.round(x), staged.upper),
+                np.zeros_like(staged.integer),
+                staged.A,
+                staged.row_lower,
+                staged.row_upper,
+                staged.names,
+            )
+            fixed.row_upper[-1] = float(unserved @ x) + 1e-7
+            info3, x3 = self._stage(fixed, "travel", time_limit_s, None, threads)
+            if info3.status in (Status.OPTIMAL, Status.FEASIBLE):  # an LP has no MIP gap
+                x = x3
                 messages.append(
-                    f"travel stage: {info2.status.value} in {info2.runtime_s:.0f} s "
-                    f"(gap {info2.mip_gap:.4g}); {travel @ x / 1e6:,.3f} m scan-minutes of "
-                    "patient travel over the years"
+                    f"travel stage: {travel @ x / 1e6:,.3f} m scan-minutes of patient travel "
+                    "over the years"
                 )
         runtime = time.perf_counter() - t0
         plan, years = plan_tables(self, np.round(x, 9))

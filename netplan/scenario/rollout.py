@@ -211,19 +211,14 @@ def run_rollout(s: Any) -> RolloutRun:
         capital_total_gbp=r.capital_total_gbp,
         removal_gbp_per_scanner=r.removal_gbp_per_scanner,
         discount_rate=r.discount_rate,
-        travel_cost_tolerance=r.travel_cost_tolerance,
+        travel=r.travel_stage,
     )
     t0 = time.perf_counter()
-    result = model.solve(
-        time_limit_s=r.time_limit_s,
-        mip_gap=r.mip_gap,
-        travel_time_limit_s=r.travel_time_limit_s,
-        travel_mip_gap=r.travel_mip_gap,
-    )
+    result = model.solve(time_limit_s=r.time_limit_s, mip_gap=r.mip_gap)
     timings["rollout solve"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     base = model.first_year_only(capital_gbp=0.0)
-    base.tolerance = None
+    base.travel = False
     base_result = base.solve(time_limit_s=r.time_limit_s, mip_gap=r.mip_gap)
     timings["baseline solve"] = round(time.perf_counter() - t0, 3)
     by = base_result.years.iloc[0]

@@ -29,10 +29,10 @@ class RolloutSection(_Section):
     ``removal_gbp_per_scanner``: null keeps every installed scanner; a number allows
     removals at that cost. ``discount_rate``: Green Book 3.5 %. ``saving_target``: the
     contract's 18 % cut in the cost of a scan, the line of the report.
-    ``travel_cost_tolerance``: share of cost the patient-travel stage may add (null: off).
-    ``time_limit_s`` and ``mip_gap`` bound the cost stage, ``travel_time_limit_s`` and
-    ``travel_mip_gap`` the travel stage (each keeps the best plan it found, with its gap; a
-    stage that ends on its gap gives the same plan however busy the machine).
+    ``travel_stage``: re-assign the zones of the least-cost plan for the least patient travel
+    (false: off). ``time_limit_s`` and ``mip_gap`` apply to the coverage and the cost stage
+    (each keeps the best plan it found, with its gap; a stage that ends on its gap gives
+    the same plan however busy the machine).
     """
 
     start_year: int = Field(default_factory=lambda: _d("rollout.start_year"), ge=2000, le=2100)
@@ -49,14 +49,9 @@ class RolloutSection(_Section):
         default_factory=lambda: _d("rollout.removal_gbp_per_scanner"), ge=0
     )
     saving_target: float = Field(default_factory=lambda: _d("rollout.saving_target"), ge=0, lt=1)
-    travel_cost_tolerance: float | None = Field(
-        default_factory=lambda: _d("rollout.travel_cost_tolerance"), ge=0, le=1
-    )
+    travel_stage: bool = Field(default_factory=lambda: _d("rollout.travel_stage"))
     time_limit_s: float = Field(300.0, gt=0, le=86400)
     mip_gap: float = Field(0.001, ge=0, le=1)
-    travel_time_limit_s: float = Field(120.0, gt=0, le=86400)
-    #: 1 % of the patient travel: a judgement (the cost stage is exact to ``mip_gap``)
-    travel_mip_gap: float = Field(0.01, ge=0, le=1)
 
     @model_validator(mode="after")
     def _check_years(self) -> RolloutSection:
