@@ -82,6 +82,7 @@ import pandas as pd
 from .._errors import InfeasibleError, ValidationError
 from ._base import Status, default
 from ._matrix import _Matrix, _Rows, _solve_highs
+from ._rollout_inputs import tables_from_inputs
 from ._rollout_result import RolloutResult, plan_tables
 
 if TYPE_CHECKING:
@@ -420,56 +421,7 @@ class RolloutModel:
         ValidationError
             An initial site that is not a candidate, or bad options.
         """
-        ids = pd.Index(inputs.site_ids)
-        init = dict(initial_static_scanners or {})
-        unknown = sorted(map(str, set(init) - set(ids)))
-        if unknown:
-            msg = f"rollout.initial names site(s) {unknown} that are not candidate sites"
-            raise ValidationError(msg)
-        sites = pd.DataFrame(
-            {
-                "id": inputs.site_ids,
-                "name": inputs.site_name,
-                "available": inputs.available,
-                "max_static_scanners": inputs.smax,
-                "max_mobile_days": inputs.mmax,
-                "install_gbp": inputs.install_site_gbp,
-                "initial_static_scanners": [float(init.get(i, 0)) for i in inputs.site_ids],
-            }
-        )
-        od = pd.DataFrame(
-            {
-                "origin_id": inputs.zone_ids[inputs.pz],
-                "destination_id": inputs.site_ids[inputs.ps],
-                "minutes": inputs.pt,
-            }
-        )
-        kw: dict[str, Any] = {
-            "drive_minutes": inputs.drive_minutes,
-            "static_scans_per_year": inputs.static_scans_per_day * inputs.working_days_per_year,
-            "mobile_scans_per_day_week": inputs.mobile_scans_per_day * inputs.mobile_weeks_per_year,
-            "target_utilisation": inputs.target_utilisation,
-            "static_capital_gbp": inputs.static_capital_gbp,
-            "static_running_gbp_per_year": inputs.static_running_gbp_per_year,
-            "mobile_gbp_per_day": inputs.mobile_gbp_per_day,
-            "mobile_weeks_per_year": inputs.mobile_weeks_per_year,
-            "annualisation_years": inputs.annualisation_years,
-            "mobile_units": inputs.mobile_units,
-            "mobile_days_per_unit": inputs.mobile_days_per_unit,
-            "max_sites_per_unit": inputs.max_sites_per_unit,
-            "allow_static_and_mobile": inputs.allow_static_and_mobile,
-            "working_days_per_year": inputs.working_days_per_year,
-        }
-        pairs = inputs.cyc_pairs
-        if pairs is not None and inputs.cyc_capacity:
-            kw["cyclotron_flows"] = pd.DataFrame(
-                {
-                    "site_id": inputs.site_ids[pairs["pos"].to_numpy()],
-                    "cyclotron_id": pairs["cyclotron_id"].to_numpy(),
-                    "factor": pairs["factor"].to_numpy(),
-                }
-            )
-            kw["cyclotron_doses_per_day"] = dict(inputs.cyc_capacity)
+        od, sites, kw = tables_from_inputs(inputs, initial_static_scanners)
         kw.update(options)
         return cls(demand, od, sites, **kw)
 
