@@ -450,15 +450,23 @@ class RolloutModel:
         lower, upper = np.zeros(ncol), np.ones(ncol)
         integer = np.zeros(ncol, bool)
         jj, tt = np.tile(np.arange(n), T), np.repeat(np.arange(T), n)
-        for b in _BLOCKS:
+        # A = S_t - S_t-1 + R is integer when S and R are: only S, R, M, B, V branch
+        for b in ("S", "R", "M", "B", "V"):
             integer[self._col(b, jj, tt)] = True
+        # a visit limit that cannot bind (units x sites per unit >= sites with days) is left
+        # out with its binaries; a site whose installation costs nothing has its suite
+        # (B = 1) from the start, unless a suite would keep mobile days away
+        visits = self.units is not None and self.max_sites_per_unit is not None
+        visits = visits and self.units * self.max_sites_per_unit < int((self.mmax > 0).sum())
+        self._visits = visits
         upper[self._col("S", jj, tt)] = self.smax[jj]
         upper[self._col("A", jj, tt)] = self.smax[jj]
         upper[self._col("R", jj, tt)] = self.smax[jj] if self.removal is not None else 0.0
         upper[self._col("M", jj, tt)] = self.mmax[jj]
-        upper[self._col("V", jj, tt)] = (self.mmax[jj] > 0).astype(float)
+        upper[self._col("V", jj, tt)] = (self.mmax[jj] > 0).astype(float) if visits else 0.0
         upper[self._col("B", jj, tt)] = (self.smax[jj] > 0).astype(float)
-        lower[self._col("B", jj, tt)] = (self.init[jj] > 0).astype(float)
+        free_suite = (self.install[jj] == 0) & (self.smax[jj] > 0) & self.allow_both
+        lower[self._col("B", jj, tt)] = ((self.init[jj] > 0) | free_suite).astype(float)
         rows = _Rows()
         nt = n * T
         r = np.arange(nt)
@@ -498,14 +506,15 @@ class RolloutModel:
             len(k),
         )
         # M_jt <= mmax_j V_jt ; without static and mobile together: M_jt <= mmax_j (1 - B_jt)
-        rows.add(
-            np.concatenate([r, r]),
-            np.concatenate([self._col("M", jj, tt), self._col("V", jj, tt)]),
-            np.concatenate([np.ones(nt), -self.mmax[jj]]),
-            -np.inf,
-            0.0,
-            nt,
-        )
+        if visits:
+            rows.add(
+                np.concatenate([r, r]),
+                np.concatenate([self._col("M", jj, tt), self._col("V", jj, tt)]),
+                np.concatenate([np.ones(nt), -self.mmax[jj]]),
+                -np.inf,
+                0.0,
+                nt,
+            )
         if not self.allow_both:
             rows.add(
                 np.concatenate([r, r]),
@@ -526,7 +535,7 @@ class RolloutModel:
                 float(self.units * self.days_per_unit),
                 T,
             )
-            if self.max_sites_per_unit is not None:
+            if visits:
                 rows.add(
                     tt,
                     self._col("V", jj, tt),
