@@ -369,6 +369,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rollout(args: argparse.Namespace) -> int:
+    from netplan.report import check_output_folder, input_files
+    from netplan.report.rollout import rollout_output_names
+    from netplan.scenario import Scenario
+
+    scenario = Scenario.from_yaml(args.scenario)
+    names = rollout_output_names(scenario)
+    check_output_folder(args.out, force=args.force, names=names, inputs=input_files(scenario))
+    run = scenario.run_rollout()
+    paths = run.to_folder(args.out, force=args.force)
+    print(run)
+    print(run.headline().to_string(index=False))
+    print(f"outputs in {args.out}")
+    _print_paths(paths, ["report", "map"])
+    return 0
+
+
 _PER_RUN = ("/report", "/map")
 
 
@@ -493,6 +510,18 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--force", action="store_true", help=force_help)
     _add_mirror(w)
     w.set_defaults(func=_cmd_sweep)
+    r = sub.add_parser(
+        "rollout",
+        help="plan a year-by-year roll-out of static scanners (the scenario's rollout: keys)",
+        description="Solve the multi-year roll-out of a scenario and write rollout.csv, "
+        "rollout_summary.csv, rollout_report.html and rollout_map.html into DIR (atomically).",
+        epilog="example: netplan rollout scenarios/contract_rollout.yaml --out outputs/rollout",
+    )
+    r.add_argument("scenario", type=Path, help="scenario YAML, or the name of a shipped one")
+    r.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    r.add_argument("--force", action="store_true", help=force_help)
+    _add_mirror(r)
+    r.set_defaults(func=_cmd_rollout)
 
 
 _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [

@@ -18,6 +18,8 @@ from .placement import OBJECTIVES as OBJECTIVES
 from .placement import PlacementModel as PlacementModel
 from .result import PlacementResult as PlacementResult
 from .result import Solution as Solution
+from .rollout import RolloutModel as RolloutModel
+from .rollout import RolloutResult as RolloutResult
 
 __all__ = [
     "LSCP",
@@ -28,6 +30,8 @@ __all__ = [
     "PMedian",
     "PlacementModel",
     "PlacementResult",
+    "RolloutModel",
+    "RolloutResult",
     "Solution",
     "Status",
 ]

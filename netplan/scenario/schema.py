@@ -24,6 +24,7 @@ from ._checks import _unwrap as _unwrap
 from ._checks import explain
 from .loading import _deep_merge, _load_merged, _origin, _suggest, resolve_scenario_path
 from .pipeline import _inputs, _placement_model, run_scenario
+from .rollout_section import RolloutSection
 from .sections import (
     CostsSection,
     CyclotronsSection,
@@ -76,6 +77,7 @@ class Scenario(_Checked):
     travel: TravelSection = Field(default_factory=TravelSection)
     solver: SolverSection = Field(default_factory=SolverSection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)
+    rollout: RolloutSection = Field(default_factory=RolloutSection)
 
     _source: Path | None = PrivateAttr(default=None)
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -241,6 +243,23 @@ class Scenario(_Checked):
             solver proves the model infeasible.
         """
         return run_scenario(self, progress=progress)
+
+    def run_rollout(self) -> Any:
+        """Plan the multi-year roll-out of the ``rollout:`` section (``netplan rollout``).
+
+        Returns a :class:`~netplan.scenario.rollout.RolloutRun` (plan, summary, result);
+        see :mod:`netplan.scenario.rollout`.
+
+        Raises
+        ------
+        ScenarioError
+            A bad ``rollout`` setting (e.g. an initial site that is not a candidate).
+        InfeasibleError
+            No plan meets the budgets and rules.
+        """
+        from .rollout import run_rollout
+
+        return run_rollout(self)
 
     def placement_model(self, **options: Any) -> Any:
         """The scenario's placement model, built from its inputs but not solved.
