@@ -44,6 +44,7 @@ per-site limits.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -316,7 +317,7 @@ def solve_rota(
         msgs.append(f"the rota MIP found no solution within {time_limit_s:g} s")
         sol = None
     rota, unit_table = _tables(built, sol, classes, locs, t, day_names, names, homes, kw)
-    moves = int(((rota["relocation_minutes_from_previous"] > 0)).sum()) if len(rota) else 0
+    moves = int((rota["relocation_minutes_from_previous"] > 0).sum()) if len(rota) else 0
     b2b = _back_to_back(rota)
     runtime = time.perf_counter() - t0
     logger.info(
@@ -491,7 +492,15 @@ def _stages(
     """Least relocation minutes, then fewest back-to-back visits at those minutes (exact);
     or (not exact) most planned days placed, then least relocation minutes."""
     mdl, var, cost, second = _build(
-        need, sites, locs, t, allowed, classes, n_days, exact=exact, **kw  # type: ignore[arg-type]
+        need,
+        sites,
+        locs,
+        t,
+        allowed,
+        classes,
+        n_days,
+        exact=exact,
+        **kw,  # type: ignore[arg-type]
     )
     first, later = (cost, second) if exact else (-second, cost)
     status, sol, obj = mdl.solve(first, time_limit_s)
@@ -554,12 +563,20 @@ def _tables(
                 j = next(j for (a, j, dd), v in sorted(flow.items()) if a == i and dd == d and v)
                 flow[i, j, d] -= 1
                 p.append(j)
-        for u, p in zip(members, paths, strict=True):
+        jobs = []
+        for p in paths:
+            busy = []
+            for d, i in enumerate(p):
+                busy.append((i, d) in work)
+                work.discard((i, d))
+            jobs.append((p, busy))
+        # working units first, by the first site they work at (a readable numbering)
+        jobs.sort(key=lambda pb: (not any(pb[1]), min([i for i, b in zip(*pb, strict=True)
+                                                       if b] or [0]), pb[0]))  # fmt: skip
+        for u, (p, busy_days) in zip(members, jobs, strict=True):
             for d, i in enumerate(p):
                 prev = (locs.index(home) if home else None) if d == 0 else p[d - 1]
-                busy = (i, d) in work
-                if busy:
-                    work.discard((i, d))
+                busy = busy_days[d]
                 rows.append(
                     {
                         "unit_id": f"unit_{u + 1}",
@@ -622,7 +639,7 @@ def _back_to_back(rota: pd.DataFrame) -> int:
     n = 0
     for _, g in work.groupby("site_id"):
         idx = sorted(ROTA_WEEKDAYS.index(d) for d in g["weekday"])
-        n += sum(1 for a, b in zip(idx, idx[1:], strict=False) if b == a + 1)
+        n += sum(1 for a, b in itertools.pairwise(idx) if b == a + 1)
     return n
 
 
@@ -646,7 +663,9 @@ def check_rota(
     got = work.groupby("site_id").size().to_dict()
     for sid in sorted(set(want) | set(got)):
         if want.get(sid, 0) != got.get(sid, 0):
-            problems.append(f"site {sid}: {got.get(sid, 0)} rota day(s), planned {want.get(sid, 0)}")
+            problems.append(
+                f"site {sid}: {got.get(sid, 0)} rota day(s), planned {want.get(sid, 0)}"
+            )
     dup = rota.groupby(["unit_id", "weekday"]).size()
     problems += [f"unit {u} is at {n} places on {d}" for (u, d), n in dup.items() if n > 1]
     dup = work.groupby(["site_id", "weekday"]).size()
@@ -658,7 +677,7 @@ def check_rota(
     order = _check_days(days)
     for uid, g in rota.groupby("unit_id"):
         g = g.set_index("weekday")
-        for a, b in zip(order, order[1:], strict=False):
+        for a, b in itertools.pairwise(order):
             if a in g.index and b in g.index:
                 s, e = str(g.at[a, "site_id"]), str(g.at[b, "site_id"])
                 m = 0.0 if s == e else tt.get((s, e), math.inf)

@@ -21,7 +21,7 @@ import pandas as pd
 from .._errors import InfeasibleError, ScenarioError, ValidationError
 from .loading import _origin, check_ids
 from .result import ScenarioResult
-from .rota_stage import plan_rota
+from .rota_stage import merge_totals, plan_rota
 from .tables import (
     COVERAGE_MINUTES,
     _coverage_table,
@@ -118,7 +118,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
             sensitivity = profile_sensitivity(s, G, zone_demand, open_sites, od)
     finally:
         bar.close()
-    totals = {**_totals(s, placement, site_table, zone_table, cyc_table), **rota.totals}
+    totals = merge_totals(_totals(s, placement, site_table, zone_table, cyc_table), rota)
     provenance = {
         "netplan_version": __version__,
         "network_key": getattr(G, "key", ""),

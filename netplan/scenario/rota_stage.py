@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._errors import ScenarioError, SolverError
+from .._errors import InfeasibleError, ScenarioError, SolverError
 from .loading import _origin
 
 logger = logging.getLogger("netplan.scenario")
@@ -134,7 +134,16 @@ def plan_rota(
         )
         logger.warning("%s", msg)
         out.messages.append(msg)
-        placement = resolve(dict(limits))
+        try:
+            placement = resolve(dict(limits))
+        except InfeasibleError as exc:
+            note = (
+                f"rota: the placement with these limits is infeasible ({exc}); the first plan "
+                "is kept, without a full rota"
+            )
+            logger.warning("%s", note)
+            out.messages.append(note)
+            break
         resolves += 1
     out.placement = placement
     rota = result.rota.copy()
@@ -169,9 +178,7 @@ def plan_rota(
             raise SolverError(msg)
     out.rota, out.units = rota, result.units
     work = rota[visit]
-    out.visit_days = {
-        str(sid): list(g["weekday"]) for sid, g in work.groupby("site_id", sort=True)
-    }
+    out.visit_days = {str(sid): list(g["weekday"]) for sid, g in work.groupby("site_id", sort=True)}
     weeks = float(s.scanners.mobile_weeks_per_year)
     out.totals = {
         "rota_status": result.status,
@@ -188,6 +195,12 @@ def plan_rota(
         "rota_short_days": sum(result.short_days.values()),
         "rota_time_s": round(time.perf_counter() - t0, 3),
     }
+    if not result.ok:
+        out.totals["rota_flag"] = (
+            f"no rota for the mobile days ({sum(result.short_days.values())} day(s) short)"
+        )
+    elif resolves:
+        out.totals["rota_flag"] = f"placement re-solved {resolves}x for the rota"
     logger.info(
         "rota: %s, %d unit(s) used, %.0f relocation min/week, checks %s",
         result.status,
@@ -195,4 +208,13 @@ def plan_rota(
         result.relocation_minutes_per_week,
         out.totals["rota_checks"],
     )
+    return out
+
+
+def merge_totals(totals: dict[str, Any], stage: RotaStage) -> dict[str, Any]:
+    """The run's totals with the rota's figures, its flag added to ``flags``."""
+    out = {**totals, **stage.totals}
+    flag = out.pop("rota_flag", "")
+    if flag:
+        out["flags"] = "; ".join(x for x in (str(out.get("flags") or ""), flag) if x)
     return out
