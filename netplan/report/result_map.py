@@ -83,7 +83,7 @@ def build_map(result: ScenarioResult) -> Any:
     if result.cyclotron_points is not None:
         cyc = pd.DataFrame(result.cyclotron_points)[["id", "name", "lon", "lat"]]
     lots = _lot_polygons()
-    return maps.scenario_map(
+    m = maps.scenario_map(
         sites=sites[keep],
         zones=zones[zcols],
         isochrones=result.isochrones,
@@ -92,6 +92,12 @@ def build_map(result: ScenarioResult) -> Any:
         lots=lots,
         title=f"{result.scenario.name}: {result.scenario.drive_minutes:g}-minute standard",
     )
+    rota = getattr(result, "rota", None)
+    if rota is not None and len(rota):  # a layer per mobile unit (maps/rota_layers.py)
+        from ..maps.rota_layers import add_rota_layers
+
+        add_rota_layers(m, rota, sites[["id", "lon", "lat"]])
+    return m
 
 
 def _lot_polygons() -> Any:
