@@ -326,3 +326,25 @@ def test_rutland_no_rota_is_reported(tmp_path: Path) -> None:
     assert t["rota_short_days"] >= 2
     assert "no rota" in " ".join(r.provenance["messages"])
     assert "rota" in t["flags"]
+
+
+def test_report_and_map_show_the_rota(rutland_rota, tmp_path: Path) -> None:
+    from netplan.maps import base_map
+    from netplan.maps.rota_layers import add_rota_layers
+    from netplan.report.rota_html import rota_grid, rota_section
+
+    r = rutland_rota
+    grid = rota_grid(r.rota)
+    assert list(grid.columns) == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    work = r.rota[r.rota["visit"]]
+    assert (grid.loc["unit_1"] != "").sum() == len(work)
+    html = rota_section(r)
+    assert '<h2 id="rota">' in html
+    assert html.count("<tr><th>unit_1</th>") == 1
+    for name in set(work["site_name"]):
+        assert name in html
+    sites = r.sites.rename(columns={"site_id": "id"})[["id", "lon", "lat"]]
+    page = add_rota_layers(base_map(), r.rota, sites).get_root().render()
+    order = [s for i, s in enumerate(work["site_id"]) if i == 0 or s != work["site_id"].iloc[i - 1]]
+    assert f"Rota unit_1: {', '.join(order)}" in page
+    assert "unit_1: " + " \\u2192 ".join(order) in page or "unit_1: " + " → ".join(order) in page
