@@ -299,7 +299,18 @@ def solve_rota(
         "max_sites_per_unit": max_sites_per_unit,
         "spread_days": spread_days,
     }
-    status, sol, built = _stages(*args, exact=True, time_limit_s=time_limit_s, **kw)
+    per_day = min(n_days, days_per_unit or n_days)
+    lower = _units_needed(need, sites, allowed, per_day)
+    if not any(homes) and lower > units:
+        # proven by counting (module docstring): no MIP needed for the answer
+        status, sol, built = "infeasible", None, None
+        msgs.append(
+            f"the mobile sites fall in groups a unit cannot leave within the "
+            f"{max_relocation_minutes:g}-minute limit; they need {lower} unit(s) at least, "
+            f"the fleet has {units}"
+        )
+    else:
+        status, sol, built = _stages(*args, exact=True, time_limit_s=time_limit_s, **kw)
     short: dict[str, int] = {}
     if status == "infeasible":
         msgs.append(
@@ -314,7 +325,10 @@ def solve_rota(
             placed = _placed(built, sol, sites, n_days)
             short = {s: need[s] - placed[s] for s in sites if placed[s] < need[s]}
     elif status == "not_solved":
-        msgs.append(f"the rota MIP found no solution within {time_limit_s:g} s")
+        msgs.append(
+            f"the rota MIP found no rota within {time_limit_s:g} s (not proven that none "
+            "exists); no rota is shown"
+        )
         sol = None
     rota, unit_table = _tables(built, sol, classes, locs, t, day_names, names, homes, kw)
     moves = int((rota["relocation_minutes_from_previous"] > 0).sum()) if len(rota) else 0
@@ -330,7 +344,7 @@ def solve_rota(
         runtime,
     )
     return RotaResult(
-        status=status if status != "not_solved" else "infeasible",
+        status=status if status != "not_solved" else "time_limit",
         rota=rota,
         units=unit_table,
         relocation_minutes_per_week=round(float(unit_table["relocation_minutes_per_week"].sum()), 3)
@@ -391,6 +405,7 @@ def _build(
 ) -> tuple[_Model, dict[str, dict[tuple[int, ...], int]], np.ndarray, np.ndarray]:
     """The rota MIP: variables by kind and key, the relocation and back-to-back costs."""
     mdl = _Model()
+    comp = _components(allowed)
     var: dict[str, dict[tuple[int, ...], int]] = {"n": {}, "x": {}, "f": {}, "b": {}}
     reloc: dict[int, float] = {}
     n_sites = len(sites)
@@ -430,6 +445,13 @@ def _build(
                     if (c, i, d2) in var["n"]:
                         mdl.row([*flows, var["n"][c, i, d2]],
                                 [1.0] * len(flows) + [-1.0], 0.0, 0.0)  # fmt: skip
+        # a unit never leaves its component of the relocation graph: count the class's
+        # units in each component with an integer (the same every day) to branch on
+        for k in sorted({int(comp[i]) for i in where}):
+            v = mdl.var(upper=size)
+            for d in range(n_days):
+                ns = [var["n"][c, i, d] for i in where if comp[i] == k and (c, i, d) in var["n"]]
+                mdl.row([*ns, v], [1.0] * len(ns) + [-1.0], 0.0, 0.0)
         if len(members) == 1:
             xs = [k for (cc, _, _), k in var["x"].items() if cc == c]
             if days_per_unit is not None and days_per_unit < n_days:
@@ -474,6 +496,27 @@ def _build(
         b2b[k] = 1.0
     visits = np.concatenate([visits, np.zeros(n - len(visits))])
     return mdl, var, cost, b2b if exact else visits
+
+
+def _components(allowed: np.ndarray) -> np.ndarray:
+    """Component label of each location in the graph of allowed moves (either way)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    _, labels = connected_components(sp.csr_matrix(allowed | allowed.T), directed=False)
+    return np.asarray(labels)
+
+
+def _units_needed(
+    need: dict[str, int], sites: list[str], allowed: np.ndarray, per_unit: int
+) -> int:
+    """Units the sites need at least: a unit stays in one component of the relocation graph
+    and works at most ``per_unit`` days there, so each component needs ceil(days / per_unit)."""
+    comp = _components(allowed[: len(sites), : len(sites)])
+    days: dict[int, int] = {}
+    for i, sid in enumerate(sites):
+        days[int(comp[i])] = days.get(int(comp[i]), 0) + need[sid]
+    return sum(math.ceil(v / per_unit) for v in days.values())
 
 
 def _stages(
