@@ -48,9 +48,11 @@ def test_same_scenario_twice_gives_identical_csvs(first_run: Path, tmp_path: Pat
         "candidates.csv",
         "coverage.csv",
         "cyclotrons.csv",
+        "rota.csv",
         "sites.csv",
         "summary.csv",
         "uncovered.csv",
+        "units.csv",
         "zones.csv",
     ]
     for name in csvs:

@@ -40,6 +40,8 @@ def test_folder_has_every_output(written: dict[str, Path]) -> None:
         "coverage.csv",
         "cyclotrons.csv",
         "uncovered.csv",
+        "rota.csv",
+        "units.csv",
         "results.xlsx",
         "results.gpkg",
         "scenario.resolved.yaml",

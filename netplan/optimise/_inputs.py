@@ -242,6 +242,9 @@ class PlacementInputs:
         if "allow_static" in sites:
             smax = np.where(sites["allow_static"].fillna(True).astype(bool), smax, 0)
         mmax = np.full(n, float(self.max_mobile_days_per_site))
+        if "max_mobile_days" in sites:  # per-site limits (a re-solve after the rota)
+            col = pd.to_numeric(sites["max_mobile_days"], errors="coerce").to_numpy(float)
+            mmax = np.where(np.isfinite(col), np.minimum(col, mmax), mmax)
         if "allow_mobile" in sites:
             mmax = np.where(sites["allow_mobile"].fillna(True).astype(bool), mmax, 0)
         if self.mobile_units == 0 or self.mobile_scans_per_day == 0:

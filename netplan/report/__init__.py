@@ -14,6 +14,7 @@ Output folder of one scenario (:func:`write_result`)::
     cyclotrons.csv         tracer supply per cyclotron
     uncovered.csv          clusters of zones not served within the standard: nearest
                            candidates, the rule excluding each, the smallest fix and its cost
+    rota.csv, units.csv    the mobile units' weekly rota (unit x weekday) and per unit figures
     results.xlsx           the same tables as sheets
     results.gpkg           layers sites, zones, cyclotrons, isochrones, lots, supply_links
     <layer>.parquet        the same layers as GeoParquet (sites.parquet, zones.parquet, ...)
@@ -110,6 +111,8 @@ def output_names(scenario: Any) -> list[str]:
     """The files :func:`write_result` writes for ``scenario`` (by its ``outputs`` section)."""
     outputs = scenario.outputs
     names = [*_TABLES, "scenario.resolved.yaml", gis.RESULT_JSON]
+    if getattr(getattr(scenario, "fleet", None), "rota", False):
+        names += ["rota.csv", "units.csv"]
     for flag, name in (
         ("xlsx", "results.xlsx"),
         ("gpkg", "results.gpkg"),

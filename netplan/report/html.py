@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .rota_html import rota_section
 from .sections import (
     _candidates_text,
     _cards,
@@ -381,6 +382,7 @@ def render_report(result: ScenarioResult, *, generated: str | None = None) -> st
         "primary_minutes": f"{s.cyclotrons.primary_minutes:g}",
         "backup_minutes": f"{s.cyclotrons.backup_minutes:g}",
         "tracer_table": Markup(tracer_table),
+        "rota_section": Markup(rota_section(result)),  # the mobile rota (report/rota_html.py)
         "uncovered_text": uncovered_text,
         "what_it_takes": Markup(what_it_takes),
         "uncovered_table": Markup(uncovered_table),

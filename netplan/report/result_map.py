@@ -97,7 +97,7 @@ def build_map(result: ScenarioResult) -> Any:
             names = dict(zip(cyc["id"], cyc["name"], strict=True))
             sites["tracer_source"] = sites["tracer_source"].map(lambda v: names.get(v, v))
     lots = _lot_polygons()
-    return maps.scenario_map(
+    m = maps.scenario_map(
         sites=sites[keep],
         zones=zones,
         isochrones=result.isochrones,
@@ -107,6 +107,12 @@ def build_map(result: ScenarioResult) -> Any:
         title=f"{result.scenario.name}: {result.scenario.drive_minutes:g}-minute standard",
         report_href="report.html",
     )
+    rota = getattr(result, "rota", None)
+    if rota is not None and len(rota):  # a layer per mobile unit (maps/rota_layers.py)
+        from ..maps.rota_layers import add_rota_layers
+
+        add_rota_layers(m, rota, sites[["id", "lon", "lat"]])
+    return m
 
 
 def _lot_polygons() -> Any:

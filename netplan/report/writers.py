@@ -112,6 +112,9 @@ def write_tables(result: ScenarioResult, folder: str | Path) -> dict[str, Path]:
     candidates = candidates_table(result)
     if candidates is not None:
         out["candidates"] = _write_csv(candidates, folder / "candidates.csv")
+    if getattr(result, "rota", None) is not None:
+        out["rota"] = _write_csv(result.rota, folder / "rota.csv")  # type: ignore[attr-defined]
+        out["units"] = _write_csv(result.rota_units, folder / "units.csv")  # type: ignore[attr-defined]
     return out
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from .._errors import InfeasibleError, ScenarioError, ValidationError
 from .loading import _origin, check_ids
 from .result import ScenarioResult
+from .rota_stage import merge_totals, plan_rota
 from .tables import (
     COVERAGE_MINUTES,
     _coverage_table,
@@ -58,6 +59,7 @@ _RUN_STEPS = (
     "sites",
     "drive times",
     "placement",
+    "rota",
     "capacity",
     "isochrones",
     "profile sensitivity",
@@ -91,9 +93,15 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         with _step("placement", timings, bar):
             model = _placement_model(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
             placement = _solve(s, model)
+        # 5b. the weekly rota of the mobile units (re-solves the placement if none exists)
+        with _step("rota", timings, bar):
+            rota = plan_rota(s, placement, G, cands, lambda limits: _solve(s, _placement_model(
+                s, optimise, od, zone_demand, cands.assign(max_mobile_days=cands["id"].astype(
+                    str).map(limits)), cyclos, cyc_od)))  # fmt: skip
+            placement = rota.placement
         # 6. capacity, turnaround, tracer supply, coverage
         with _step("capacity", timings, bar):
-            site_table = _site_table(s, placement, cands, capacity)
+            site_table = _site_table(s, placement, cands, capacity, rota.visit_days)
             zone_table = _zone_table(s, placement, zones, zone_demand, od, site_table)
             cyc_table = _cyclotron_table(
                 s, site_table, cyclos, capacity, getattr(placement, "tracer_flows", None)
@@ -110,7 +118,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
             sensitivity = profile_sensitivity(s, G, zone_demand, open_sites, od)
     finally:
         bar.close()
-    totals = _totals(s, placement, site_table, zone_table, cyc_table)
+    totals = merge_totals(_totals(s, placement, site_table, zone_table, cyc_table), rota)
     provenance = {
         "netplan_version": __version__,
         "network_key": getattr(G, "key", ""),
@@ -124,7 +132,7 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         "mip_gap": placement.mip_gap,
         "solve_time_s": round(float(placement.runtime_s), 3),
         "build_time_s": round(float(placement.build_time_s), 3),
-        "messages": [*notes, *placement.messages],
+        "messages": [*notes, *placement.messages, *rota.messages],
         "travel": getattr(placement, "travel", None),
         "timings_s": timings,
         "placement_stages_s": [
@@ -146,6 +154,8 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
         cyclotron_points=cyclos,
         candidates=_candidate_table(s, forbid=True),
         provenance=provenance,
+        rota=rota.rota,
+        rota_units=rota.units,
     )
 
 

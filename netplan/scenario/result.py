@@ -75,6 +75,9 @@ class ScenarioResult:
         Every hospital of the NHS.uk list in England and every user site, with
         ``eligible``, ``status`` and ``reason`` under the scenario's eligibility rule and site
         rules (:func:`netplan.sites.candidate_table`); None if not built.
+    rota, rota_units
+        The mobile units' weekly rota (one row per unit and weekday) and one row per unit
+        (:func:`netplan.optimise.rota.solve_rota`); None when the rota stage was off.
     """
 
     def __init__(
@@ -91,6 +94,8 @@ class ScenarioResult:
         cyclotron_points: Any = None,
         provenance: dict[str, Any] | None = None,
         candidates: Any = None,
+        rota: pd.DataFrame | None = None,
+        rota_units: pd.DataFrame | None = None,
     ) -> None:
         self.scenario = scenario
         self.sites = _as_points(sites)
@@ -103,6 +108,8 @@ class ScenarioResult:
         self.cyclotron_points = cyclotron_points
         self.provenance = dict(provenance or {})
         self.candidates = candidates
+        self.rota = rota
+        self.rota_units = rota_units
 
     def __repr__(self) -> str:
         t = self.totals

@@ -214,6 +214,20 @@ class FleetSection(_Section):
     allow_static: bool = True
     allow_mobile: bool = True
     allow_static_and_mobile: bool = True
+    #: the weekly rota (netplan.optimise.rota): weekdays, relocation limit and cost, per-unit
+    #: home bases (site ids, unit i gets the i-th), spread visits; ``rota: false`` skips it
+    rota: bool = True
+    days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]] = Field(
+        default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"], min_length=1
+    )
+    max_relocation_minutes: float = Field(
+        default_factory=lambda: _d("scanners.mobile_max_relocation_minutes"), gt=0, le=1440
+    )
+    relocation_gbp_per_move: float = Field(
+        default_factory=lambda: _d("costs.mobile_relocation_gbp_per_move"), ge=0
+    )
+    home_bases: list[str] = Field(default_factory=list)
+    spread_days: bool = False
 
 
 class ScannersSection(_Section):

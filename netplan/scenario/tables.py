@@ -24,8 +24,17 @@ COVERAGE_MINUTES = (30, 45, 60, 90)
 IMD_LABELS = {1: "Q1 (most deprived)", 2: "Q2", 3: "Q3", 4: "Q4", 5: "Q5 (least deprived)"}
 
 
-def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any) -> pd.DataFrame:
-    """The optimiser's per-site table with coordinates, turnaround and utilisation."""
+def _site_table(
+    s: Scenario,
+    placement: Any,
+    cands: pd.DataFrame,
+    capacity: Any,
+    visit_days: dict[str, list[str]] | None = None,
+) -> pd.DataFrame:
+    """The optimiser's per-site table with coordinates, turnaround and utilisation.
+
+    ``visit_days``: the rota's weekdays per mobile site (the queue waits for them); a site
+    visited on a Saturday keeps the evenly spread Mon-Fri days (the queue has five days)."""
     sc = s.scanners
     sites = placement.sites.copy()
     sites["site_id"] = sites["site_id"].astype(str)
@@ -52,6 +61,7 @@ def _site_table(s: Scenario, placement: Any, cands: pd.DataFrame, capacity: Any)
         sites[["site_id", "static_scanners", "mobile_days_per_week", "assigned_scans_per_year"]],
         scans_per_static_day=sc.static_scans_per_day,
         scans_per_mobile_day=sc.mobile_scans_per_day,
+        visit_days={k: v for k, v in (visit_days or {}).items() if "Sat" not in v} or None,
         settings=capacity.QueueSettings(
             working_days_per_year=sc.working_days_per_year,
             fixed_days=s.turnaround.admin_days + s.turnaround.report_days,
