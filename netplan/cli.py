@@ -73,6 +73,15 @@ def _minutes_list(text: str) -> list[float]:
     return [_minutes(t) for t in items if t]
 
 
+def _whole(text: str) -> int:
+    """A whole number >= 1 for argparse."""
+    value = int(text) if text.strip().isdigit() else 0
+    if value < 1:
+        msg = f"expected a whole number >= 1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -382,13 +391,30 @@ def _check_comparison(args: argparse.Namespace, scenarios: list) -> None:
     )
 
 
+def _run_all(args: argparse.Namespace, scenarios: list) -> list:
+    """Run ``scenarios`` on the chosen executor, with a bar of finished runs."""
+    from tqdm import tqdm
+
+    from netplan.scenario.batch import run_scenarios
+
+    with tqdm(
+        total=len(scenarios), disable=not _progress(args), file=sys.stderr, unit="run"
+    ) as bar:
+        return run_scenarios(
+            scenarios,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            on_done=lambda done, total, label: bar.update(1),
+        )
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from netplan.scenario import Scenario
 
     scenarios = [Scenario.from_yaml(path) for path in args.scenarios]  # validate all first
     _check_comparison(args, scenarios)
-    results = [s.run(progress=_progress(args)) for s in scenarios]
-    return _write_comparison(results, args)
+    return _write_comparison(_run_all(args, scenarios), args)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -396,8 +422,26 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     variants = sweep_variants(Scenario.from_yaml(args.scenario), args.set)
     _check_comparison(args, variants)
-    results = [v.run(progress=_progress(args)) for v in variants]
+    results = _run_all(args, variants)
     return _write_comparison(results, args, title=f"Sweep of {args.scenario.name}")
+
+
+def _add_executor(p: argparse.ArgumentParser) -> None:
+    """--executor, --scheduler and --workers of a multi-run command."""
+    p.add_argument(
+        "--executor",
+        choices=["serial", "processes", "dask"],
+        default="serial",
+        help="run the scenarios one after another (default), in local processes, or on "
+        "dask.distributed (a LocalCluster unless --scheduler is given)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of an existing dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(with --executor dask)",
+    )
+    p.add_argument("--workers", type=_whole, help="local worker processes (default: the CPU count)")
 
 
 def _register_scenarios(sub: argparse._SubParsersAction) -> None:
@@ -432,6 +476,7 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO", help="scenario YAMLs")
     c.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     c.add_argument("--force", action="store_true", help=force_help)
+    _add_executor(c)
     _add_mirror(c)
     c.set_defaults(func=_cmd_compare)
     w = sub.add_parser(
@@ -451,6 +496,7 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     )
     w.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     w.add_argument("--force", action="store_true", help=force_help)
+    _add_executor(w)
     _add_mirror(w)
     w.set_defaults(func=_cmd_sweep)
 
