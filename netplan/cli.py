@@ -444,6 +444,53 @@ def _add_executor(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_whole, help="local worker processes (default: the CPU count)")
 
 
+def _cmd_uncertainty(args: argparse.Namespace) -> int:
+    from netplan import report
+    from netplan._validate import read_csv_table
+    from netplan.report.uncertainty import uncertainty_names
+    from netplan.scenario import Scenario
+    from netplan.scenario.uncertainty import run_uncertainty
+
+    scenario = Scenario.from_yaml(args.scenario)
+    inputs = [*report.input_files(scenario), *([args.plan] if args.plan else [])]
+    report.check_output_folder(args.out, force=args.force, names=uncertainty_names(), inputs=inputs)
+    need = ("site_id", "static_scanners", "mobile_days_per_week")
+    plan = (
+        read_csv_table(args.plan, what="plan", text_columns=("site_id",), required=need)
+        if args.plan
+        else None
+    )
+    result = run_uncertainty(
+        scenario, draws=args.draws, seed=args.seed, plan_sites=plan, resolve=args.resolve,
+        executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+    )  # fmt: skip
+    paths = result.to_folder(args.out, force=args.force, inputs=inputs)
+    print(result.summary.set_index("figure")[["median", "p5", "p95"]].to_string())
+    print(f"outputs in {args.out}: {paths['markdown'].name}, {paths['draws'].name}")
+    return 0
+
+
+def _register_uncertainty(sub: argparse._SubParsersAction) -> None:
+    u = sub.add_parser(
+        "uncertainty",
+        help="a fixed plan under sampled demand, and each cyclotron failing in turn",
+        description="Sample demand (growth, rate per 1,000, tracer mix; defaults.yaml section "
+        "uncertainty), evaluate the scenario's plan on each draw and write the median, 5-95 %%, "
+        "the probability each standard is met and the sites that bind most often.",
+        epilog="example: netplan uncertainty england --draws 200 --seed 1 --out outputs/unc",
+    )
+    u.add_argument("scenario", type=Path, help="scenario YAML or the name of a shipped one")
+    u.add_argument("--draws", type=_whole, default=200, help="demand draws (default 200)")
+    u.add_argument("--seed", type=int, default=0, help="seed of the sampler (default 0)")
+    u.add_argument("--plan", type=Path, help="a run's sites.csv (default: solve the scenario)")
+    u.add_argument("--resolve", action="store_true", help="also re-solve each draw")
+    u.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    u.add_argument("--force", action="store_true", help="write into a folder netplan did not")
+    _add_executor(u)
+    _add_mirror(u)
+    u.set_defaults(func=_cmd_uncertainty)
+
+
 def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     force_help = (
         "write into DIR even if it exists and was not written by netplan (netplan adds its "
@@ -505,6 +552,7 @@ _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_data,
     _register_network,
     _register_scenarios,
+    _register_uncertainty,
 ]
 
 

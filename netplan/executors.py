@@ -20,7 +20,8 @@ candidate sites and the drive-time tables) and sent once to each worker:
     scattered to every worker once (``Client.scatter(..., broadcast=True)``) and each task
     receives the future, not a copy. Local workers (processes, a ``LocalCluster``) use this
 process's :mod:`netplan.settings` (cache folder, data mirror); the workers of an existing
-cluster use their own (``NETPLAN_CACHE``, ``NETPLAN_DATA_MIRROR`` on each machine). Install with ``pip install "netplan[dask]"``.
+cluster use their own (``NETPLAN_CACHE``, ``NETPLAN_DATA_MIRROR`` on each machine).
+Install with ``pip install "netplan[dask]"``.
 
 The library logs one INFO line per finished task (``task 3/12 done: <label> (12.3 s)``) and
 calls ``on_done(done, total, label)`` when given, which the command line uses for its

@@ -90,8 +90,8 @@ def test_no_items_no_work() -> None:
 
 def test_inputs_key_separates_what_changes_the_inputs() -> None:
     base = Scenario.from_yaml(SMALL)
-    same = [base.with_overrides({k: v}) for k, v in
-            [("drive_minutes", 45), ("fleet.mobile_units", 3), ("costs.mobile_gbp_per_day", 1)]]  # fmt: skip
+    changes = [("drive_minutes", 45), ("fleet.mobile_units", 3), ("costs.mobile_gbp_per_day", 1)]
+    same = [base.with_overrides({k: v}) for k, v in changes]
     assert {inputs_key(s) for s in same} == {inputs_key(base)}
     other = [base.with_overrides({k: v}) for k, v in
              [("drive_minutes", 120), ("demand.rate_per_1000", 3.0),
