@@ -470,7 +470,45 @@ def _cmd_uncertainty(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_od_chunks(args: argparse.Namespace) -> int:
+    from netplan import network
+    from netplan.od_chunks import od_to_parquet
+
+    origins = _read_points(args.origins, "--origins")
+    destinations = _read_points(args.destinations, "--destinations")
+    G = network.graph_from_name(args.network, profile=args.profile)
+    stats = od_to_parquet(
+        G, origins, destinations, args.out, chunk_size=args.chunk_size, split=args.split,
+        force=args.force, executor=args.executor, scheduler=args.scheduler,
+        workers=args.workers, max_minutes=args.max_minutes,
+    )  # fmt: skip
+    print(stats.to_string(index=False))
+    print(f"{int(stats['rows'].sum()):,} pairs in {len(stats)} Parquet chunk(s) under {args.out}")
+    return 0
+
+
 def _register_uncertainty(sub: argparse._SubParsersAction) -> None:
+    o = sub.add_parser(
+        "od-chunks",
+        help="a drive-time table in chunks (tasks) written to partitioned Parquet",
+        description="Split the destinations (or origins) into chunks, run each as a task "
+        "(--executor) and write DIR/chunk=NNNNN/part.parquet (origin_id, destination_id, "
+        "minutes), so no process holds the whole table.",
+        epilog="example: netplan od-chunks --network rutland --origins O.csv --destinations "
+        "D.csv --chunk-size 500 --executor dask --out od_parquet",
+    )
+    o.add_argument("--network", default="england-major-roads", help="network name or file")
+    o.add_argument("--profile", default="free_flow", help="speed profile")
+    o.add_argument("--origins", type=Path, required=True, help="CSV with id, lon, lat")
+    o.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
+    o.add_argument("--chunk-size", type=_whole, required=True, help="points per chunk")
+    o.add_argument("--split", choices=["destinations", "origins"], default="destinations")
+    o.add_argument("--max-minutes", type=_minutes, help="keep pairs within this time")
+    o.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset folder")
+    o.add_argument("--force", action="store_true", help="write into a folder netplan did not")
+    _add_executor(o)
+    _add_mirror(o)
+    o.set_defaults(func=_cmd_od_chunks)
     u = sub.add_parser(
         "uncertainty",
         help="a fixed plan under sampled demand, and each cyclotron failing in turn",
