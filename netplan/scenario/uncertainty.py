@@ -42,6 +42,8 @@ logger = logging.getLogger("netplan.scenario")
 
 # a site whose assigned scans reach this share of its usable capacity "binds"
 _FULL = 1.0 - 1e-6
+# the zone classes of the plan last evaluated in this process (the plan kept alive with it)
+_CLASS_CACHE: dict[int, tuple[Any, Any]] = {}
 # weight of scan-minutes against scans served in the LP (served first)
 _MINUTE_WEIGHT = 1e-6
 
@@ -403,11 +405,16 @@ def _raw_capacity(plan: FixedPlan) -> np.ndarray:
     )["capacity_scans_per_year"].to_numpy(dtype=float)
 
 
-def _assigned(plan: FixedPlan, raw: np.ndarray, factor: float) -> np.ndarray:
-    """Scans a year each site serves (up to its utilisation ceiling) at ``factor`` demand."""
+def _classes(plan: FixedPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Zones grouped by the set of open sites they reach within the standard.
+
+    Returns the demand of each class (the run's scans), and per (class, site) pair the
+    class and site positions and the demand-weighted mean minutes. Serving as much as the
+    sites can take is the same problem over classes as over zones (a zone's scans may go to
+    any site of its set). The tie-break among the most-served assignments uses each class's
+    demand-weighted mean minutes to a site, not each zone's own.
+    """
     st = plan.settings
-    usable = raw * st["target_utilisation"]
-    demand = plan.zones["scans_per_year"].to_numpy(dtype=float) * float(factor)
     zpos = pd.Series(np.arange(len(plan.zones)), index=plan.zones["id"])
     spos = pd.Series(np.arange(len(plan.sites)), index=plan.sites["site_id"])
     od = plan.od[
@@ -415,9 +422,34 @@ def _assigned(plan: FixedPlan, raw: np.ndarray, factor: float) -> np.ndarray:
         & plan.od["destination_id"].isin(spos.index)
         & plan.od["origin_id"].isin(zpos.index)
     ]
-    zi = zpos.reindex(od["origin_id"]).to_numpy()
-    si = spos.reindex(od["destination_id"]).to_numpy()
-    x = _serve(demand, usable, zi, si, od["minutes"].to_numpy(dtype=float))
+    pairs = pd.DataFrame(
+        {
+            "z": zpos.reindex(od["origin_id"]).to_numpy(),
+            "s": spos.reindex(od["destination_id"]).to_numpy(),
+            "minutes": od["minutes"].to_numpy(dtype=float),
+        }
+    ).sort_values(["z", "s"], kind="mergesort")
+    sets = pairs.groupby("z")["s"].agg(lambda v: " ".join(map(str, v)))
+    cls = pd.Series(pd.factorize(sets, sort=True)[0], index=sets.index)
+    demand = plan.zones["scans_per_year"].to_numpy(dtype=float)
+    pairs["c"] = cls.reindex(pairs["z"]).to_numpy()
+    pairs["w"] = demand[pairs["z"].to_numpy()]
+    pairs["wm"] = pairs["w"] * pairs["minutes"]
+    agg = pairs.groupby(["c", "s"], sort=True)[["w", "wm"]].sum().reset_index()
+    mean_minutes = (agg["wm"] / agg["w"].where(agg["w"] > 0)).fillna(0.0).to_numpy()
+    class_demand = np.bincount(cls.to_numpy(), weights=demand[cls.index.to_numpy()])
+    return class_demand, agg["c"].to_numpy(), agg["s"].to_numpy(), mean_minutes
+
+
+def _assigned(plan: FixedPlan, raw: np.ndarray, factor: float) -> np.ndarray:
+    """Scans a year each site serves (up to its utilisation ceiling) at ``factor`` demand."""
+    usable = raw * plan.settings["target_utilisation"]
+    key = id(plan)
+    if key not in _CLASS_CACHE:
+        _CLASS_CACHE.clear()  # one plan at a time per process
+        _CLASS_CACHE[key] = (plan, _classes(plan))
+    class_demand, ci, si, minutes = _CLASS_CACHE[key][1]
+    x = _serve(class_demand * float(factor), usable, ci, si, minutes)
     if not len(x):
         return np.zeros(len(plan.sites))
     return np.bincount(si, weights=x, minlength=len(plan.sites))
