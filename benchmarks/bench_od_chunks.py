@@ -66,16 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--points", type=int, default=2000)
     p.add_argument("--executor", default="serial")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--skip-england", action="store_true", help="only the Rutland case")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     from netplan import data, demand, network
 
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start")
-    G = network.graph_from_name("england-major-roads")
-    zones = pd.DataFrame(demand.load_zones()[["id", "lon", "lat"]])
-    hosp = data.load_hospitals()
-    hosp = pd.DataFrame(hosp[["id", "lon", "lat"]]).dropna()
-    _run("england-major-roads", G, zones, hosp, args.dest_chunk, 90.0, args.executor, args.workers)
+    if not args.skip_england:
+        G = network.graph_from_name("england-major-roads")
+        zones = pd.DataFrame(demand.load_zones()[["id", "lon", "lat"]])
+        hosp = pd.DataFrame(data.load_hospitals()[["id", "lon", "lat"]]).dropna()
+        _run("england-major-roads", G, zones, hosp, args.dest_chunk, 90.0, args.executor,
+             args.workers)  # fmt: skip
 
     R = network.graph_from_name("rutland")
     rng = np.random.default_rng(1)
