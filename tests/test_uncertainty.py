@@ -178,3 +178,16 @@ def test_cli_uncertainty_on_rutland(tmp_path: Path) -> None:
     (out / "notes.txt").write_text("mine")
     assert main(["uncertainty", str(SMALL), "--draws", "2", "--out", str(out)]) == 0
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_resolve_scales_the_demand_of_each_draw() -> None:
+    from netplan.scenario import Scenario
+    from netplan.scenario.uncertainty import run_uncertainty
+
+    result = run_uncertainty(Scenario.from_yaml(SMALL), draws=2, seed=4, resolve=True)
+    d = result.draws
+    # the re-solved run's demand is the draw's demand (totals round to 0.1 scans)
+    assert d["resolved_demand_scans_per_year"].to_numpy() == pytest.approx(
+        d["demand_scans_per_year"].to_numpy(), abs=0.06
+    )
+    assert (d["resolved_unserved_scans_per_year"] == 0).all()

@@ -523,8 +523,9 @@ def _resolve_task(item: tuple[Any, dict[str, Any]], shared: tuple[Any, ...]) -> 
 
     scenario, draw = item
     result = run_scenario(scenario, inputs=shared)
-    keep = ("share_within_standard", "annual_cost_gbp", "sites_open", "static_scanners",
-            "mobile_days_per_week", "mean_utilisation", "unserved_scans_per_year")  # fmt: skip
+    keep = ("demand_scans_per_year", "share_within_standard", "annual_cost_gbp", "sites_open",
+            "static_scanners", "mobile_days_per_week", "mean_utilisation",
+            "unserved_scans_per_year")  # fmt: skip
     return {"draw": draw["draw"], **{f"resolved_{k}": result.totals.get(k) for k in keep}}
 
 
