@@ -78,6 +78,15 @@ def _minutes_list(text: str) -> list[float]:
     return [_minutes(t) for t in items if t]
 
 
+def _whole(text: str) -> int:
+    """A whole number >= 1 for argparse."""
+    value = int(text) if text.strip().isdigit() else 0
+    if value < 1:
+        msg = f"expected a whole number >= 1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -419,6 +428,24 @@ def _check_comparison(args: argparse.Namespace, scenarios: list) -> None:
     )
 
 
+def _run_all(args: argparse.Namespace, scenarios: list) -> list:
+    """Run ``scenarios`` on the chosen executor, with a bar of finished runs."""
+    from tqdm import tqdm
+
+    from netplan.scenario.batch import run_scenarios
+
+    with tqdm(
+        total=len(scenarios), disable=not _progress(args), file=sys.stderr, unit="run"
+    ) as bar:
+        return run_scenarios(
+            scenarios,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            on_done=lambda done, total, label: bar.update(1),
+        )
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from netplan.scenario import Scenario, ScenarioResult
     from netplan.scenario.saved import is_run_folder
@@ -429,8 +456,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [saved[i].scenario if i in saved else Scenario.from_yaml(path)
                  for i, path in enumerate(args.scenarios)]  # fmt: skip
     _check_comparison(args, scenarios)
-    results = [saved[i] if i in saved else s.run(progress=_progress(args))
-               for i, s in enumerate(scenarios)]  # fmt: skip
+    # the scenario files run on the chosen executor; saved runs keep their place
+    fresh = iter(_run_all(args, [s for i, s in enumerate(scenarios) if i not in saved]))
+    results = [saved[i] if i in saved else next(fresh) for i in range(len(scenarios))]
     return _write_comparison(results, args)
 
 
@@ -439,8 +467,111 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     variants = sweep_variants(Scenario.from_yaml(args.scenario), args.set)
     _check_comparison(args, variants)
-    results = [v.run(progress=_progress(args)) for v in variants]
+    results = _run_all(args, variants)
     return _write_comparison(results, args, title=f"Sweep of {args.scenario.name}")
+
+
+def _add_executor(p: argparse.ArgumentParser) -> None:
+    """--executor, --scheduler and --workers of a multi-run command."""
+    p.add_argument(
+        "--executor",
+        choices=["serial", "processes", "dask"],
+        default="serial",
+        help="run the scenarios one after another (default), in local processes, or on "
+        "dask.distributed (a LocalCluster unless --scheduler is given)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of an existing dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(with --executor dask)",
+    )
+    p.add_argument("--workers", type=_whole, help="local worker processes (default: the CPU count)")
+
+
+def _cmd_uncertainty(args: argparse.Namespace) -> int:
+    from netplan import report
+    from netplan._validate import read_csv_table
+    from netplan.report.uncertainty import uncertainty_names
+    from netplan.scenario import Scenario
+    from netplan.scenario.uncertainty import run_uncertainty
+
+    scenario = Scenario.from_yaml(args.scenario)
+    inputs = [*report.input_files(scenario), *([args.plan] if args.plan else [])]
+    report.check_output_folder(args.out, force=args.force, names=uncertainty_names(), inputs=inputs)
+    need = ("site_id", "static_scanners", "mobile_days_per_week")
+    plan = (
+        read_csv_table(args.plan, what="plan", text_columns=("site_id",), required=need)
+        if args.plan
+        else None
+    )
+    result = run_uncertainty(
+        scenario, draws=args.draws, seed=args.seed, plan_sites=plan, resolve=args.resolve,
+        executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+    )  # fmt: skip
+    paths = result.to_folder(args.out, force=args.force, inputs=inputs)
+    print(result.summary.set_index("figure")[["median", "p5", "p95"]].to_string())
+    print(f"outputs in {args.out}: {paths['markdown'].name}, {paths['draws'].name}")
+    return 0
+
+
+def _cmd_od_chunks(args: argparse.Namespace) -> int:
+    from netplan import network
+    from netplan.od_chunks import od_to_parquet
+
+    origins = _read_points(args.origins, "--origins")
+    destinations = _read_points(args.destinations, "--destinations")
+    G = network.graph_from_name(args.network, profile=args.profile)
+    stats = od_to_parquet(
+        G, origins, destinations, args.out, chunk_size=args.chunk_size, split=args.split,
+        force=args.force, executor=args.executor, scheduler=args.scheduler,
+        workers=args.workers, max_minutes=args.max_minutes,
+    )  # fmt: skip
+    print(stats.to_string(index=False))
+    print(f"{int(stats['rows'].sum()):,} pairs in {len(stats)} Parquet chunk(s) under {args.out}")
+    return 0
+
+
+def _register_uncertainty(sub: argparse._SubParsersAction) -> None:
+    o = sub.add_parser(
+        "od-chunks",
+        help="a drive-time table in chunks (tasks) written to partitioned Parquet",
+        description="Split the destinations (or origins) into chunks, run each as a task "
+        "(--executor) and write DIR/chunk=NNNNN/part.parquet (origin_id, destination_id, "
+        "minutes), so no process holds the whole table.",
+        epilog="example: netplan od-chunks --network rutland --origins O.csv --destinations "
+        "D.csv --chunk-size 500 --executor dask --out od_parquet",
+    )
+    o.add_argument("--network", default="england-major-roads", help="network name or file")
+    o.add_argument("--profile", default="free_flow", help="speed profile")
+    o.add_argument("--origins", type=Path, required=True, help="CSV with id, lon, lat")
+    o.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
+    o.add_argument("--chunk-size", type=_whole, required=True, help="points per chunk")
+    o.add_argument("--split", choices=["destinations", "origins"], default="destinations")
+    o.add_argument("--max-minutes", type=_minutes, help="keep pairs within this time")
+    o.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset folder")
+    o.add_argument("--force", action="store_true", help="write into a folder netplan did not")
+    _add_executor(o)
+    _add_mirror(o)
+    o.set_defaults(func=_cmd_od_chunks)
+    u = sub.add_parser(
+        "uncertainty",
+        help="a fixed plan under sampled demand, and each cyclotron failing in turn",
+        description="Sample demand (growth, rate per 1,000, tracer mix; defaults.yaml section "
+        "uncertainty), evaluate the scenario's plan on each draw and write the median, 5-95 %%, "
+        "the probability each standard is met and the sites that bind most often.",
+        epilog="example: netplan uncertainty england --draws 200 --seed 1 --out outputs/unc",
+    )
+    u.add_argument("scenario", type=Path, help="scenario YAML or the name of a shipped one")
+    u.add_argument("--draws", type=_whole, default=200, help="demand draws (default 200)")
+    u.add_argument("--seed", type=int, default=0, help="seed of the sampler (default 0)")
+    u.add_argument("--plan", type=Path, help="a run's sites.csv (default: solve the scenario)")
+    u.add_argument("--resolve", action="store_true", help="also re-solve each draw")
+    u.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    u.add_argument("--force", action="store_true", help="write into a folder netplan did not")
+    _add_executor(u)
+    _add_mirror(u)
+    u.set_defaults(func=_cmd_uncertainty)
 
 
 def _register_scenarios(sub: argparse._SubParsersAction) -> None:
@@ -489,6 +620,7 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     )
     c.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     c.add_argument("--force", action="store_true", help=force_help)
+    _add_executor(c)
     _add_mirror(c)
     c.set_defaults(func=_cmd_compare)
     w = sub.add_parser(
@@ -508,6 +640,7 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     )
     w.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     w.add_argument("--force", action="store_true", help=force_help)
+    _add_executor(w)
     _add_mirror(w)
     w.set_defaults(func=_cmd_sweep)
     r = sub.add_parser(
@@ -528,6 +661,7 @@ _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     _register_data,
     _register_network,
     _register_scenarios,
+    _register_uncertainty,
 ]
 
 

@@ -31,7 +31,7 @@ from ._errors import ValidationError
 logger = logging.getLogger(__name__)
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
-SECTIONS = ("demand", "tracer", "scanners", "costs", "service", "sites", "rollout")
+SECTIONS = ("demand", "tracer", "scanners", "costs", "service", "sites", "rollout", "uncertainty")
 _ENTRY_KEYS = {"value", "unit", "source", "confidence", "derived", "note"}
 _CONFIDENCE = {"H", "M", "L"}
 

@@ -66,8 +66,14 @@ _RUN_STEPS = (
 )
 
 
-def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResult:
-    """Run a scenario (see :meth:`Scenario.run`); every step is a public netplan call."""
+def run_scenario(
+    scenario: Scenario, *, progress: bool = False, inputs: tuple[Any, ...] | None = None
+) -> ScenarioResult:
+    """Run a scenario (see :meth:`Scenario.run`); every step is a public netplan call.
+
+    ``inputs`` are steps 1-4 computed beforehand (:func:`netplan.scenario.batch.shared_inputs`
+    for scenarios with the same :func:`~netplan.scenario.batch.inputs_key`), so the runs of a
+    sweep build the graph, demand and drive times once."""
     import sys
 
     from tqdm import tqdm
@@ -88,7 +94,12 @@ def run_scenario(scenario: Scenario, *, progress: bool = False) -> ScenarioResul
     )
     t_start = time.perf_counter()
     try:
-        G, zones, zone_demand, cands, cyclos, od, cyc_od, notes = _inputs(s, timings, bar)
+        if inputs is None:
+            G, zones, zone_demand, cands, cyclos, od, cyc_od, notes = _inputs(s, timings, bar)
+        else:  # shared inputs of a batch: only this scenario's own check
+            G, zones, zone_demand, cands, cyclos, od, cyc_od, notes = inputs
+            _precheck(s, zone_demand, od)
+            bar.update(4)
         # 5. placement
         with _step("placement", timings, bar):
             model = _placement_model(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
