@@ -171,12 +171,18 @@ def solve_pulp(
         cmd = pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, threads=threads)
     start = time.perf_counter()
     stopped: list[int] = []
+    firing = threading.Event()
     watchdog = None
     if name == "cbc":
         # CBC checks its limit only between nodes: on a large model its presolve and root
         # LP can run for many times the limit (England unmerged: 12 min on a 60 s limit)
         grace = _CBC_STOP[0] * limit + _CBC_STOP[1]
-        watchdog = threading.Timer(grace, lambda: stopped.extend(stop_children(cmd.path)))
+
+        def stop() -> None:
+            firing.set()  # before the kill: CBC's failure may reach prob.solve first
+            stopped.extend(stop_children(cmd.path))
+
+        watchdog = threading.Timer(grace, stop)
         watchdog.daemon = True
         watchdog.start()
     try:
@@ -184,6 +190,8 @@ def solve_pulp(
     except pulp.PulpSolverError as exc:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+        if watchdog is not None and firing.is_set():
+            watchdog.join(timeout=10.0)  # let it record what it stopped
         if stopped:
             msg = (
                 f"cbc did not stop at its {limit:g} s time limit on model {prob.name!r} and "
