@@ -195,12 +195,18 @@ def plan_rota(
         "rota_tracer_late_visits": len(late),
         "rota_short_days": sum(result.short_days.values()),
     }
+    flags = []
     if not result.ok:
-        out.totals["rota_flag"] = (
+        flags.append(
             f"no rota for the mobile days ({sum(result.short_days.values())} day(s) short)"
         )
     elif resolves:
-        out.totals["rota_flag"] = f"placement re-solved {resolves}x for the rota"
+        flags.append(f"placement re-solved {resolves}x for the rota")
+    if result.status == "feasible":
+        # the rota MIP stopped at its time limit: a valid rota, its relocation not least
+        flags.append("rota relocation not proven least (rota MIP time limit)")
+    if flags:
+        out.totals["rota_flag"] = "; ".join(flags)
     logger.info(
         "rota: %s, %d unit(s) used, %.0f relocation min/week, checks %s",
         result.status,
