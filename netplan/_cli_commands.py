@@ -11,6 +11,9 @@ import argparse
 import textwrap
 from pathlib import Path
 
+from ._cli_support import add_mirror
+from .defaults import SECTIONS
+
 
 def _cmd_defaults(args: argparse.Namespace) -> int:
     from netplan import defaults
@@ -77,7 +80,7 @@ def register(sub: argparse._SubParsersAction, root: argparse.ArgumentParser) -> 
     d.add_argument(
         "--section",
         action="append",
-        choices=["demand", "tracer", "scanners", "costs", "service", "sites"],
+        choices=list(SECTIONS),  # every section of defaults.yaml
         help="only this section (repeatable)",
     )
     d.add_argument("--key", help="only keys containing this text, e.g. mobile")
@@ -104,7 +107,7 @@ def register(sub: argparse._SubParsersAction, root: argparse.ArgumentParser) -> 
         help="also build the network and drive times and check the standard can be met "
         "(slower: a minute or more for England)",
     )
-    v.add_argument("--mirror", type=Path, metavar="DIR", help="offline data mirror folder")
+    add_mirror(v)
     v.set_defaults(func=_cmd_validate)
     c = sub.add_parser(
         "completion",

@@ -21,6 +21,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 #: What HiGHS reports when netplan's callback stops a master solve to add cuts.
 HIGHS_INTERRUPT = "Interrupted by user"
@@ -271,3 +272,13 @@ def _subs_cases(parser: argparse.ArgumentParser) -> str:
         if subs:
             lines.append(f'        "{" ".join(path)}") echo "{" ".join(subs)}" ;;')
     return "\n".join(lines)
+
+
+def add_mirror(p: argparse.ArgumentParser) -> None:
+    """The ``--mirror DIR`` option of the commands that read data."""
+    p.add_argument(
+        "--mirror",
+        type=Path,
+        metavar="DIR",
+        help="offline data mirror folder (default: $NETPLAN_DATA_MIRROR)",
+    )

@@ -21,7 +21,14 @@ from pathlib import Path
 
 import netplan
 from netplan import settings
-from netplan._cli_support import HelpFormatter, add_verbosity, add_verbosity_everywhere
+from netplan._cli_support import (
+    HelpFormatter,
+    add_verbosity,
+    add_verbosity_everywhere,
+)
+from netplan._cli_support import (
+    add_mirror as _add_mirror,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -96,15 +103,6 @@ def _count(text: str) -> int:
         msg = f"expected a whole number of folds >= 2, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
-
-
-def _add_mirror(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--mirror",
-        type=Path,
-        metavar="DIR",
-        help="offline data mirror folder (default: $NETPLAN_DATA_MIRROR)",
-    )
 
 
 # ---------------------------------------------------------------------------- data

@@ -21,12 +21,14 @@ import copy
 import functools
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from ._errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -139,4 +141,6 @@ def describe(path: str | Path | None = None) -> pd.DataFrame:
         for section, entries in raw.items()
         for key, entry in entries.items()
     ]
+    import pandas as pd
+
     return pd.DataFrame(rows)
