@@ -185,6 +185,7 @@ class SiteDecomposition:
         self.lower[cuts.u0 : cuts.uend] = 0.0
         self._base_rows()
         self.rows: list[tuple[np.ndarray, np.ndarray, float]] = []
+        self._strong: list[list[tuple[np.ndarray, np.ndarray, float]]] = []
         self._seen: set[bytes] = set()
         self.last_plan: np.ndarray | None = None  # the last master plan checked
         self.must_serve = must
@@ -291,14 +292,59 @@ class SiteDecomposition:
         rhs = np.asarray(need, dtype=float) / self.unit
         return np.ceil(rhs - 1e-6) if self.integral else rhs
 
+    def strengthened(
+        self, row: tuple[np.ndarray, np.ndarray, float]
+    ) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        r"""Two valid rows implied by a capacity row, that its LP relaxation lacks.
+
+        For :math:`\sum_{j \in S} (a^s s_j + a^m m_j) \ge b` (in capacity units):
+
+        * the mixed-integer rounding (MIR) row (Nemhauser and Wolsey 1988, II.1.7;
+          Marchand and Wolsey 2001): with :math:`r = b \bmod a^s > 0`,
+          :math:`\sum_j s_j + \sum_j a^m m_j / r \ge \lceil b / a^s \rceil`. Valid
+          because the scanners are whole; it stops the LP meeting a small need with a
+          sliver of a scanner (3 units of need: 3/11 of a scanner for £271 k in the LP,
+          against 3 mobile days for £600 k or a scanner for £995 k in integers);
+        * the static-site row: :math:`\sum_j t_j + \sum_j a^m m_j / b \ge 1`, since
+          either a site of :math:`S` is static or the mobile days alone give :math:`b`.
+          It charges a static site's installation in full where the LP halved it
+          (:math:`s_j \le 2 t_j`).
+
+        Measured on the England default (pickled model, 2 threads): the master's LP
+        bound rises from £38.87 m to £40.18 m (the optimum is £40.99 m), and the loop
+        proves the optimum in 11 master solves and 87 s, where without them it ended 13
+        solves at a 1.0 % gap.
+        """
+        cols, vals, b = row
+        if b < 0.5 or not self.integral:
+            return []
+        off, a_s = self.model._off, self.a_s
+        is_s = (cols >= off["s"]) & (cols < off["s"] + self.n)
+        out = []
+        rem = b % a_s
+        if a_s > 1 and rem > 0.5 and np.all(vals[~is_s] <= a_s):
+            out.append((cols, np.where(is_s, 1.0, vals / rem), float(math.ceil(b / a_s))))
+        t_cols = cols[is_s] - off["s"] + off["t"]
+        out.append(
+            (
+                np.r_[t_cols, cols[~is_s]],
+                np.r_[np.ones(len(t_cols)), np.minimum(vals[~is_s] / b, 1.0)],
+                1.0,
+            )
+        )
+        return out
+
     def master(self) -> _Matrix:
-        """The current master problem."""
-        k = len(self.rows)
-        sizes = [len(c) for c, _, _ in self.rows]
+        """The current master problem: the rows, each with its :meth:`strengthened` rows."""
+        while len(self._strong) < len(self.rows):
+            self._strong.append(self.strengthened(self.rows[len(self._strong)]))
+        rows = self.rows + [r for rs in self._strong for r in rs]
+        k = len(rows)
+        sizes = [len(c) for c, _, _ in rows]
         R = sp.csr_matrix(
             (
-                np.concatenate([v for _, v, _ in self.rows]),
-                (np.repeat(np.arange(k), sizes), np.concatenate([c for c, _, _ in self.rows])),
+                np.concatenate([v for _, v, _ in rows]),
+                (np.repeat(np.arange(k), sizes), np.concatenate([c for c, _, _ in rows])),
             ),
             shape=(k, self.A0.shape[1]),
         )
@@ -310,7 +356,7 @@ class SiteDecomposition:
             self.upper,
             integer,
             sp.vstack([self.A0, R], format="csr"),
-            np.r_[self.lo0, [r for _, _, r in self.rows]],
+            np.r_[self.lo0, [r for _, _, r in rows]],
             np.r_[self.hi0, np.full(k, np.inf)],
             [""] * self.A0.shape[1],
         )
