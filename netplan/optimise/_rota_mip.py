@@ -42,12 +42,9 @@ class RotaMip:
         if cols:
             self.rows.append((cols, vals, lo, hi))
 
-    def solve(
-        self, cost: np.ndarray, time_limit_s: float, start: np.ndarray | None = None
-    ) -> tuple[str, np.ndarray, float]:
+    def solve(self, cost: np.ndarray, time_limit_s: float) -> tuple[str, np.ndarray, float]:
         """Minimise ``cost``: {"optimal", "infeasible", "time_limit", "not_solved"}, the
-        column values and the objective (``time_limit``: the best rota found); ``start``
-        is a feasible solution to start from."""
+        column values and the objective (``time_limit``: the best rota found)."""
         import highspy
         import scipy.sparse as sp
 
@@ -79,11 +76,6 @@ class RotaMip:
         if not self.presolve:
             h.setOptionValue("presolve", "off")
         h.passModel(lp)
-        if start is not None:
-            given = highspy.HighsSolution()
-            given.col_value = list(map(float, start))
-            given.value_valid = True
-            h.setSolution(given)
         h.run()
         st = h.getModelStatus()
         ok = highspy.HighsModelStatus
@@ -114,8 +106,7 @@ def solve_two_stage(
         keep = np.flatnonzero(first)
         tol = 1e-6 * max(1.0, abs(obj))
         mdl.row(list(map(int, keep)), list(first[keep]), -np.inf, obj + tol)
-        # the first stage's rota is feasible here: a start (and often already the best)
-        st2, sol2, _ = mdl.solve(later, time_limit_s, start=sol)
+        st2, sol2, _ = mdl.solve(later, time_limit_s)
         if st2 in ("optimal", "time_limit"):
             sol = sol2
             status = "optimal" if st2 == "optimal" else "feasible"

@@ -196,6 +196,8 @@ def solve_patterns(
             mdl.row(ks, [1.0] * len(ks), -np.inf, 1.0)
             every += ks
         m = float(need[sites[s]])
+        if exact and not every:
+            return "infeasible", None  # no unit can work the site at all
         mdl.row(every, [1.0] * len(every), m if exact else -np.inf, m)
         for d in range(n_days - 1):
             pair: dict[int, float] = {}
