@@ -36,6 +36,17 @@ relocation minutes at their optimum and minimises back-to-back visits of one sit
 patients wait for a run of days). The drive back to base after the last weekday is not
 counted (the weekend). An idle unit stays parked or moves like any other.
 
+Two exact formulations share these rules and objectives (``formulation``): the
+time-expanded flow above, and week patterns (:mod:`netplan.optimise._rota_patterns`:
+one integer per feasible week of a unit and home-base class, no symmetric copies of a
+unit). The flow is small and quick while units of one kind form one class; once a
+per-unit limit binds, each unit is a class of its own, and its MIP spends its time on
+unit permutations (the England default's 4 units, 3 sites each: the 120 s limit without a
+proof), where the patterns prove the optimum in about 2 s. ``auto`` takes the patterns
+then, and the flow otherwise or past :data:`~netplan.optimise._rota_patterns.MAX_PATTERNS`
+patterns (logged); ``tests/test_rota.py`` checks on random instances that both give the
+same relocation minutes, back-to-back visits and short days.
+
 When no rota exists, :func:`solve_rota` says so (``status="infeasible"``) and solves the
 largest partial rota instead (most planned days placed, same rules): ``short_days`` names
 the sites and the days they lack, the input of a re-solve of the placement with tighter
