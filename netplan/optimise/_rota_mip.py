@@ -42,9 +42,14 @@ class RotaMip:
         if cols:
             self.rows.append((cols, vals, lo, hi))
 
-    def solve(self, cost: np.ndarray, time_limit_s: float) -> tuple[str, np.ndarray, float]:
+    def solve(
+        self, cost: np.ndarray, time_limit_s: float, *, relax: bool = False
+    ) -> tuple[str, np.ndarray, float]:
         """Minimise ``cost``: {"optimal", "infeasible", "time_limit", "not_solved"}, the
-        column values and the objective (``time_limit``: the best rota found)."""
+        column values and the objective (``time_limit``: the best rota found).
+
+        ``relax``: the LP relaxation, and the columns' reduced costs instead of values.
+        """
         import highspy
         import scipy.sparse as sp
 
@@ -64,10 +69,13 @@ class RotaMip:
         lp.a_matrix_.start_ = a.indptr
         lp.a_matrix_.index_ = a.indices
         lp.a_matrix_.value_ = a.data
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-            for i in self.integer
-        ]
+        if relax:
+            lp.integrality_ = [highspy.HighsVarType.kContinuous] * n
+        else:
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                for i in self.integer
+            ]
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(max(time_limit_s, 1.0)))
@@ -82,6 +90,8 @@ class RotaMip:
         sol = np.asarray(h.getSolution().col_value, float)
         has = h.getInfo().primal_solution_status == 2 and len(sol) == n
         if st == ok.kOptimal:
+            if relax:
+                sol = np.asarray(h.getSolution().col_dual, float)
             return "optimal", sol, float(h.getInfo().objective_function_value)
         if st == ok.kInfeasible:
             return "infeasible", np.zeros(n), math.nan
@@ -91,13 +101,25 @@ class RotaMip:
 
 
 def solve_two_stage(
-    mdl: RotaMip, first: np.ndarray, later: np.ndarray, time_limit_s: float
+    mdl: RotaMip,
+    first: np.ndarray,
+    later: np.ndarray,
+    time_limit_s: float,
+    *,
+    fix_by_reduced_cost: bool = False,
 ) -> tuple[str, np.ndarray]:
     """Minimise ``first``, then ``later`` with ``first`` kept at its optimum.
 
     Returns {"optimal", "feasible", "infeasible", "not_solved"} and the column values:
     ``feasible`` when a stage stopped at its time limit with a rota (the first stage's
     optimum is then not proven, or the second's).
+
+    ``fix_by_reduced_cost``: before the second stage, solve the first's LP relaxation
+    (bound ``z_LP``, reduced costs ``d_j``) and fix to 0 every integer column with
+    ``z_LP + d_j`` above the first stage's optimum ``z*``: for any solution,
+    ``first . x >= z_LP + d_j x_j`` (LP duality, every other term is >= 0), so such a
+    column is 0 in every solution that keeps ``z*``. Exact, and it leaves the second
+    stage the few columns that can still be in an optimal rota.
     """
     status, sol, obj = mdl.solve(first, time_limit_s)
     if status not in ("optimal", "time_limit"):
@@ -105,12 +127,20 @@ def solve_two_stage(
     if status == "optimal" and later.any():
         keep = np.flatnonzero(first)
         tol = 1e-6 * max(1.0, abs(obj))
+        upper = list(mdl.upper)
+        if fix_by_reduced_cost:
+            st_lp, reduced, z_lp = mdl.solve(first, time_limit_s, relax=True)
+            if st_lp == "optimal":
+                slack = obj + tol - z_lp + 1e-6 * max(1.0, abs(obj))
+                out = (reduced > slack) & np.asarray(mdl.integer)
+                mdl.upper = [0.0 if o else u for o, u in zip(out, upper, strict=True)]
         mdl.row(list(map(int, keep)), list(first[keep]), -np.inf, obj + tol)
         st2, sol2, _ = mdl.solve(later, time_limit_s)
         if st2 in ("optimal", "time_limit"):
             sol = sol2
             status = "optimal" if st2 == "optimal" else "feasible"
         mdl.rows.pop()
+        mdl.upper = upper
     elif status == "time_limit":
         status = "feasible"
     return status, sol

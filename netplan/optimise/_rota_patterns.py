@@ -219,7 +219,7 @@ def solve_patterns(
     else:
         second[:n_y] = visits
         first, later = -second, cost
-    status, sol = solve_two_stage(mdl, first, later, time_limit_s)
+    status, sol = solve_two_stage(mdl, first, later, time_limit_s, fix_by_reduced_cost=True)
     if status not in ("optimal", "feasible"):
         return status, None
     jobs: list[list[Job]] = []
