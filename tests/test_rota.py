@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from pathlib import Path
 from types import SimpleNamespace
@@ -75,8 +76,9 @@ def test_hand_instance_relocation_limit_forbids_one_pairing() -> None:
 
 
 def _brute(need: dict[str, int], t: dict[tuple[str, str], float], units: int, n_days: int,
-           limit: float) -> float | None:  # fmt: skip
-    """Least relocation minutes over every set of unit paths with no idle day (brute force)."""
+           limit: float, max_sites: int | None = None) -> float | None:  # fmt: skip
+    """Least relocation minutes over every set of unit paths with no idle day (brute force),
+    each unit at ``max_sites`` sites at most."""
 
     def cost(p: tuple[str, ...]) -> float | None:
         c = 0.0
@@ -88,7 +90,7 @@ def _brute(need: dict[str, int], t: dict[tuple[str, str], float], units: int, n_
         return c
 
     paths = {p: c for p in itertools.product(sorted(need), repeat=n_days)
-             if (c := cost(p)) is not None}  # fmt: skip
+             if (c := cost(p)) is not None and len(set(p)) <= (max_sites or n_days)}  # fmt: skip
     best = None
     for combo in itertools.combinations_with_replacement(sorted(paths), units):
         if any(len({p[d] for p in combo}) < units for d in range(n_days)):
@@ -103,8 +105,9 @@ def _brute(need: dict[str, int], t: dict[tuple[str, str], float], units: int, n_
     return best
 
 
+@pytest.mark.parametrize("formulation", ["flow", "patterns"])
 @pytest.mark.parametrize("seed", range(6))
-def test_small_instances_match_brute_force(seed: int) -> None:
+def test_small_instances_match_brute_force(seed: int, formulation: str) -> None:
     rnd = random.Random(seed)
     sites = ["P", "Q", "R"]
     times = {
@@ -118,7 +121,9 @@ def test_small_instances_match_brute_force(seed: int) -> None:
         need = {"P": 3, "Q": 3, "R": 2}
     limit = 50.0
     expected = _brute(need, t, 2, 4, limit)
-    r = solve_rota(need, _od(times), units=2, days=days, max_relocation_minutes=limit)
+    r = solve_rota(need, _od(times), units=2, days=days, max_relocation_minutes=limit,
+                   formulation=formulation)  # fmt: skip
+    assert r.formulation == formulation
     if expected is None:
         assert r.status == "infeasible"
         assert sum(r.short_days.values()) > 0
@@ -126,6 +131,138 @@ def test_small_instances_match_brute_force(seed: int) -> None:
         assert r.status == "optimal"
         assert r.relocation_minutes_per_week == pytest.approx(expected)
         assert check_rota(r.rota, need, _od(times), max_relocation_minutes=limit, days=days) == []
+
+
+@pytest.mark.parametrize("formulation", ["flow", "patterns"])
+@pytest.mark.parametrize("seed", range(8))
+def test_site_limit_per_unit_matches_brute_force(seed: int, formulation: str) -> None:
+    # four sites, two units, four days, at most two sites a unit (it binds: the four
+    # sites split two and two); brute force over every pair of unit paths
+    rnd = random.Random(100 + seed)
+    sites = ["P", "Q", "R", "S"]
+    times = {
+        (a, b): float(rnd.choice([10, 25, 40, 70])) for a, b in itertools.combinations(sites, 2)
+    }
+    t = times | {(b, a): m for (a, b), m in times.items()}
+    need = dict(zip(sites, rnd.choice([[2, 2, 2, 2], [3, 1, 2, 2], [1, 3, 1, 3]]), strict=True))
+    days = ["Mon", "Tue", "Wed", "Thu"]
+    expected = _brute(need, t, 2, 4, 50.0, max_sites=2)
+    r = solve_rota(need, _od(times), units=2, days=days, max_relocation_minutes=50.0,
+                   max_sites_per_unit=2, formulation=formulation)  # fmt: skip
+    assert r.formulation == formulation
+    if expected is None:
+        assert r.status == "infeasible"
+        assert sum(r.short_days.values()) > 0
+    else:
+        assert r.status == "optimal"
+        assert r.relocation_minutes_per_week == pytest.approx(expected)
+        assert (r.units["sites_visited"] <= 2).all()
+        assert check_rota(r.rota, need, _od(times), max_relocation_minutes=50.0, days=days) == []
+
+
+def _random_instance(seed: int) -> tuple[dict[str, int], pd.DataFrame, dict]:
+    """Sites and two bases on a 100 x 100 plane (minutes = distance), random rules."""
+    rnd = random.Random(seed)
+    sites = [f"S{i}" for i in range(rnd.randint(2, 5))]
+    xy = {p: (rnd.random() * 100, rnd.random() * 100) for p in [*sites, "H1", "H2"]}
+    od = pd.DataFrame(
+        [(a, b, round(math.dist(xy[a], xy[b]), 1)) for a, b in itertools.permutations(xy, 2)],
+        columns=["origin_id", "destination_id", "minutes"],
+    )
+    n_days = rnd.choice([3, 4, 5])
+    units = rnd.randint(1, 3)
+    kw = {
+        "units": units,
+        "days": ["Mon", "Tue", "Wed", "Thu", "Fri"][:n_days],
+        "max_relocation_minutes": rnd.choice([30, 50, 80, 200]),
+        "home_bases": rnd.choice([[], ["H1"], ["H1", "H2"], ["S0"], ["H1", "H1"]])[:units],
+        "days_per_unit": rnd.choice([None, n_days - 1, 2]),
+        "max_sites_per_unit": rnd.choice([None, 1, 2]),
+        "spread_days": rnd.random() < 0.3,
+    }
+    return {s: rnd.randint(0, n_days) for s in sites}, od, kw
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_patterns_and_flow_agree_on_random_instances(block: int) -> None:
+    # home bases, per-unit limits, spread days, partial rotas: the two exact formulations
+    # reach the same optimum of both stages (their rotas may differ)
+    statuses = set()
+    for seed in range(block * 15, block * 15 + 15):
+        need, od, kw = _random_instance(seed)
+        a = solve_rota(need, od, formulation="patterns", **kw)
+        b = solve_rota(need, od, formulation="flow", **kw)
+        if any(need.values()):  # else nothing to solve ("empty")
+            assert (a.formulation, b.formulation) == ("patterns", "flow")
+        assert a.status == b.status, seed
+        assert a.relocation_minutes_per_week == pytest.approx(b.relocation_minutes_per_week)
+        assert sum(a.short_days.values()) == sum(b.short_days.values()), seed
+        if a.status == "optimal":
+            assert a.back_to_back_visits == b.back_to_back_visits, seed
+            for r in (a, b):
+                limit = kw["max_relocation_minutes"]
+                assert check_rota(r.rota, need, od, max_relocation_minutes=limit,
+                                  days=kw["days"]) == []  # fmt: skip
+        statuses.add(a.status)
+    assert statuses >= {"optimal", "infeasible"}
+
+
+def test_a_unit_relocates_through_its_base_on_an_idle_day() -> None:
+    # A-C is 100 min (over the 60-minute limit), A-B and B-C 40, B the unit's home base:
+    # A on one day and C on another is possible only as A, (idle at B), C or the reverse:
+    # 40 from the base, 40 + 40 overnight = 120 min, 3 moves
+    od = _od({("A", "B"): 40.0, ("B", "C"): 40.0, ("A", "C"): 100.0})
+    days = ["Mon", "Tue", "Wed"]
+    for form in ("patterns", "flow"):
+        r = solve_rota({"A": 1, "C": 1}, od, units=1, days=days, max_relocation_minutes=60,
+                       home_bases=["B"], max_sites_per_unit=2, formulation=form)  # fmt: skip
+        assert r.formulation == form
+        assert r.status == "optimal"
+        assert r.rota["site_id"].tolist() in (["A", "B", "C"], ["C", "B", "A"])
+        assert r.rota["visit"].tolist() == [True, False, True]
+        assert r.relocation_minutes_per_week == pytest.approx(120.0)
+        assert r.moves_per_week == 3
+        assert r.units.loc[0, "sites_visited"] == 2
+        # one site a unit: one of the two days is short
+        one = solve_rota({"A": 1, "C": 1}, od, units=1, days=days, max_relocation_minutes=60,
+                         home_bases=["B"], max_sites_per_unit=1, formulation=form)  # fmt: skip
+        assert one.status == "infeasible"
+        assert sum(one.short_days.values()) == 1
+
+
+def test_too_many_patterns_fall_back_to_the_flow() -> None:
+    r = solve_rota(HAND, HAND_OD, units=2, max_relocation_minutes=45, max_sites_per_unit=3,
+                   max_patterns=10)  # fmt: skip
+    assert r.formulation == "flow"
+    full = solve_rota(HAND, HAND_OD, units=2, max_relocation_minutes=45, max_sites_per_unit=3)
+    assert full.formulation == "patterns"  # a per-unit limit binds: auto takes patterns
+    assert r.status == full.status == "optimal"
+    assert r.relocation_minutes_per_week == pytest.approx(90.0)
+    assert full.relocation_minutes_per_week == pytest.approx(90.0)
+
+
+def test_patterns_prove_an_england_sized_rota() -> None:
+    # 11 sites over 450 x 250 km (minutes = km), 13 days, 4 units of 3 sites each, 270-min
+    # limit: the England default's shape, where the flow MIP could not prove its rota in
+    # 120 s. The patterns prove it; the flow's best rota in 2 s is no better.
+    rnd = random.Random(15)
+    sites = [f"S{i:02d}" for i in range(11)]
+    xy = {s: (rnd.uniform(0, 450), rnd.uniform(0, 250)) for s in sites}
+    od = pd.DataFrame(
+        [(a, b, round(math.dist(xy[a], xy[b]), 1)) for a, b in itertools.permutations(xy, 2)],
+        columns=["origin_id", "destination_id", "minutes"],
+    )
+    need = dict(zip(sites, [2, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1], strict=True))
+    kw = {"units": 4, "max_relocation_minutes": 270.0, "max_sites_per_unit": 3}
+    r = solve_rota(need, od, time_limit_s=60, **kw)
+    assert r.formulation == "patterns"
+    assert r.status == "optimal"
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    assert check_rota(r.rota, need, od, max_relocation_minutes=270.0, days=days) == []
+    assert (r.units["sites_visited"] <= 3).all()
+    flow = solve_rota(need, od, formulation="flow", time_limit_s=2, **kw)
+    if flow.status in ("optimal", "feasible"):
+        assert r.relocation_minutes_per_week <= flow.relocation_minutes_per_week + 1e-6
 
 
 def test_no_rota_although_the_aggregate_limits_hold() -> None:
@@ -348,3 +485,12 @@ def test_report_and_map_show_the_rota(rutland_rota, tmp_path: Path) -> None:
     order = [s for i, s in enumerate(work["site_id"]) if i == 0 or s != work["site_id"].iloc[i - 1]]
     assert f"Rota unit_1: {', '.join(order)}" in page
     assert "unit_1: " + " \\u2192 ".join(order) in page or "unit_1: " + " → ".join(order) in page
+
+
+def test_comparison_shows_the_rota(rutland_rota) -> None:
+    from netplan.report import render_comparison
+
+    page = render_comparison([rutland_rota])
+    for label in ("rota", "units used", "relocation min/wk", "rota days short"):
+        assert f">{label}<" in page
+    assert ">optimal<" in page

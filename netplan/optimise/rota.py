@@ -36,6 +36,17 @@ relocation minutes at their optimum and minimises back-to-back visits of one sit
 patients wait for a run of days). The drive back to base after the last weekday is not
 counted (the weekend). An idle unit stays parked or moves like any other.
 
+Two exact formulations share these rules and objectives (``formulation``): the
+time-expanded flow above, and week patterns (:mod:`netplan.optimise._rota_patterns`:
+one integer per feasible week of a unit and home-base class, no symmetric copies of a
+unit). The flow is small and quick while units of one kind form one class; once a
+per-unit limit binds, each unit is a class of its own, and its MIP spends its time on
+unit permutations (the England default's 4 units, 3 sites each: the 120 s limit without a
+proof), where the patterns prove the optimum in about 2 s. ``auto`` takes the patterns
+then, and the flow otherwise or past :data:`~netplan.optimise._rota_patterns.MAX_PATTERNS`
+patterns (logged); ``tests/test_rota.py`` checks on random instances that both give the
+same relocation minutes, back-to-back visits and short days.
+
 When no rota exists, :func:`solve_rota` says so (``status="infeasible"``) and solves the
 largest partial rota instead (most planned days placed, same rules): ``short_days`` names
 the sites and the days they lack, the input of a re-solve of the placement with tighter
@@ -55,6 +66,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from . import _rota_patterns as patterns
+from ._rota_mip import RotaMip as _Model
+from ._rota_mip import solve_two_stage
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +101,8 @@ class RotaResult:
         Solver time of every stage.
     messages
         What was checked or could not be done, in words.
+    formulation
+        {"patterns", "flow", ""}: the MIP solved (module docstring; "" when none was).
     """
 
     status: str
@@ -98,6 +114,7 @@ class RotaResult:
     short_days: dict[str, int]
     runtime_s: float
     messages: tuple[str, ...] = ()
+    formulation: str = ""
 
     @property
     def ok(self) -> bool:
@@ -119,71 +136,6 @@ def _check_days(days: Sequence[str]) -> list[str]:
     return sorted(out, key=ROTA_WEEKDAYS.index)
 
 
-class _Model:
-    """Columns and rows of a HiGHS model, added in blocks (index arrays)."""
-
-    def __init__(self) -> None:
-        self.cost: list[float] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.integer: list[bool] = []
-        self.rows: list[tuple[list[int], list[float], float, float]] = []
-
-    def var(self, *, cost: float = 0.0, upper: float = 1.0, integer: bool = True) -> int:
-        self.cost.append(cost)
-        self.lower.append(0.0)
-        self.upper.append(upper)
-        self.integer.append(integer)
-        return len(self.cost) - 1
-
-    def row(self, cols: list[int], vals: list[float], lo: float, hi: float) -> None:
-        if cols:
-            self.rows.append((cols, vals, lo, hi))
-
-    def solve(self, cost: np.ndarray, time_limit_s: float) -> tuple[str, np.ndarray, float]:
-        import highspy
-        import scipy.sparse as sp
-
-        n = len(self.lower)
-        r_idx = [i for i, (cols, _, _, _) in enumerate(self.rows) for _ in cols]
-        c_idx = [c for cols, _, _, _ in self.rows for c in cols]
-        vals = [v for _, vs, _, _ in self.rows for v in vs]
-        a = sp.csc_matrix((vals, (r_idx, c_idx)), shape=(len(self.rows), n))
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, len(self.rows)
-        lp.col_cost_ = np.asarray(cost, float)
-        lp.col_lower_ = np.asarray(self.lower, float)
-        lp.col_upper_ = np.asarray(self.upper, float)
-        lp.row_lower_ = np.array([r[2] for r in self.rows], float)
-        lp.row_upper_ = np.array([r[3] for r in self.rows], float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr
-        lp.a_matrix_.index_ = a.indices
-        lp.a_matrix_.value_ = a.data
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-            for i in self.integer
-        ]
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(max(time_limit_s, 1.0)))
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("mip_abs_gap", 1e-7)
-        h.passModel(lp)
-        h.run()
-        st = h.getModelStatus()
-        ok = highspy.HighsModelStatus
-        sol = np.asarray(h.getSolution().col_value, float)
-        has = h.getInfo().primal_solution_status == 2 and len(sol) == n
-        if st == ok.kOptimal:
-            return "optimal", sol, float(h.getInfo().objective_function_value)
-        if st == ok.kInfeasible:
-            return "infeasible", np.zeros(n), math.nan
-        if has:
-            return "time_limit", sol, float(h.getInfo().objective_function_value)
-        return "not_solved", np.zeros(n), math.nan
-
-
 def solve_rota(
     site_days: Mapping[str, int],
     minutes: pd.DataFrame,
@@ -197,6 +149,8 @@ def solve_rota(
     spread_days: bool = False,
     site_names: Mapping[str, str] | None = None,
     time_limit_s: float = 60.0,
+    formulation: str = "auto",
+    max_patterns: int = patterns.MAX_PATTERNS,
 ) -> RotaResult:
     """The rota of least relocation minutes that gives every mobile site its planned days.
 
@@ -223,6 +177,15 @@ def solve_rota(
         Site id -> name, for the tables.
     time_limit_s
         Solver time limit of each stage.
+    formulation
+        {"auto", "patterns", "flow"}: ``patterns`` chooses among each unit's feasible
+        week patterns (:mod:`netplan.optimise._rota_patterns`), ``flow`` solves the
+        time-expanded flow; ``auto`` takes patterns when a per-unit limit binds (the flow
+        then models each unit on its own and is slow to prove) and the flow otherwise.
+        Both are exact and give the same optimum; patterns fall back to the flow past
+        ``max_patterns`` week patterns.
+    max_patterns
+        Most week patterns enumerated (all classes together).
 
     Returns
     -------
@@ -299,18 +262,59 @@ def solve_rota(
         "max_sites_per_unit": max_sites_per_unit,
         "spread_days": spread_days,
     }
+    spread = patterns.spread_sites(need, sites, n_days, spread_days)
+    pat = None
+    if formulation == "patterns" or (formulation == "auto" and per_unit):
+        pat = patterns.pattern_classes(
+            need,
+            sites,
+            locs,
+            t,
+            allowed,
+            homes,
+            n_days,
+            days_per_unit=days_per_unit,
+            max_sites_per_unit=max_sites_per_unit,
+            spread=spread,
+            max_patterns=max_patterns,
+        )
+        if pat is None:
+            logger.info(
+                "rota: more than %s week patterns; the time-expanded flow is solved instead",
+                f"{max_patterns:,}",
+            )
+    used = "patterns" if pat is not None else "flow"
+
+    def solve(exact: bool) -> tuple[str, list[tuple[str | None, list[int]]], list | None]:
+        if pat is not None:
+            st, jobs = patterns.solve_patterns(
+                need,
+                sites,
+                pat[2],
+                pat[1],
+                n_days,
+                exact=exact,
+                spread=spread,
+                time_limit_s=time_limit_s,
+            )
+            return st, pat[0], jobs
+        st, sol, built = _stages(*args, exact=exact, time_limit_s=time_limit_s, **kw)
+        ok = st in ("optimal", "feasible")
+        return st, classes, _flow_jobs(built[1], sol, classes, n_days) if ok else None
+
     per_day = min(n_days, days_per_unit or n_days)
     lower = _units_needed(need, sites, allowed, per_day)
+    jobs: list | None = None
     if not any(homes) and lower > units:
         # proven by counting (module docstring): no MIP needed for the answer
-        status, sol, built = "infeasible", None, None
+        status = "infeasible"
         msgs.append(
             f"the mobile sites fall in groups a unit cannot leave within the "
             f"{max_relocation_minutes:g}-minute limit; they need {lower} unit(s) at least, "
             f"the fleet has {units}"
         )
     else:
-        status, sol, built = _stages(*args, exact=True, time_limit_s=time_limit_s, **kw)
+        status, classes, jobs = solve(exact=True)
     short: dict[str, int] = {}
     if status == "infeasible":
         msgs.append(
@@ -318,25 +322,24 @@ def solve_rota(
             f"relocation rules ({max_relocation_minutes:g} min); the largest partial rota "
             "is shown"
         )
-        part, sol, built = _stages(*args, exact=False, time_limit_s=time_limit_s, **kw)
-        if part == "not_solved":
-            sol = None
-        else:
-            placed = _placed(built, sol, sites, n_days)
+        _, classes, jobs = solve(exact=False)
+        if jobs is not None:
+            placed = _placed(jobs, sites)
             short = {s: need[s] - placed[s] for s in sites if placed[s] < need[s]}
     elif status == "not_solved":
         msgs.append(
             f"the rota MIP found no rota within {time_limit_s:g} s (not proven that none "
             "exists); no rota is shown"
         )
-        sol = None
-    rota, unit_table = _tables(built, sol, classes, locs, t, day_names, names, homes, kw)
+        jobs = None
+    rota, unit_table = _tables(jobs, classes, locs, t, day_names, names, homes, kw)
     moves = int((rota["relocation_minutes_from_previous"] > 0).sum()) if len(rota) else 0
     b2b = _back_to_back(rota)
     runtime = time.perf_counter() - t0
     logger.info(
-        "rota: %s, %d site(s), %d unit(s), %.0f relocation min/week, %d move(s), %.2f s",
+        "rota: %s (%s), %d site(s), %d unit(s), %.0f relocation min/week, %d move(s), %.2f s",
         status,
+        used,
         len(sites),
         units,
         float(rota["relocation_minutes_from_previous"].sum()) if len(rota) else 0.0,
@@ -355,6 +358,7 @@ def solve_rota(
         short_days=short,
         runtime_s=runtime,
         messages=tuple(msgs),
+        formulation=used,
     )
 
 
@@ -546,55 +550,30 @@ def _stages(
         **kw,  # type: ignore[arg-type]
     )
     first, later = (cost, second) if exact else (-second, cost)
-    status, sol, obj = mdl.solve(first, time_limit_s)
-    if status not in ("optimal", "time_limit"):
-        return status, sol, (mdl, var)
-    if status == "optimal" and later.any():
-        # keep the first objective at its optimum (a tolerance for the float sum)
-        keep = np.flatnonzero(first)
-        tol = 1e-6 * max(1.0, abs(obj))
-        mdl.row(list(map(int, keep)), list(first[keep]), -np.inf, obj + tol)
-        st2, sol2, _ = mdl.solve(later, time_limit_s)
-        if st2 in ("optimal", "time_limit"):
-            sol = sol2
-            status = "optimal" if st2 == "optimal" else "feasible"
-        mdl.rows.pop()
-    elif status == "time_limit":
-        status = "feasible"
+    status, sol = solve_two_stage(mdl, first, later, time_limit_s)
     return status, sol, (mdl, var)
 
 
-def _placed(
-    built: tuple[_Model, dict[str, dict[tuple[int, ...], int]]],
-    sol: np.ndarray,
-    sites: list[str],
-    n_days: int,
-) -> dict[str, int]:
-    _, var = built
+def _placed(jobs: list[list[patterns.Job]], sites: list[str]) -> dict[str, int]:
+    """Days the rota places at each site."""
     placed = dict.fromkeys(sites, 0)
-    for (_, s, _), k in var["x"].items():
-        placed[sites[s]] += round(sol[k])
+    for class_jobs in jobs:
+        for path, busy in class_jobs:
+            for i, b in zip(path, busy, strict=True):
+                if b:
+                    placed[sites[i]] += 1
     return placed
 
 
-def _tables(
-    built: tuple[_Model, dict[str, dict[tuple[int, ...], int]]],
-    sol: np.ndarray | None,
+def _flow_jobs(
+    var: dict[str, dict[tuple[int, ...], int]],
+    sol: np.ndarray,
     classes: list[tuple[str | None, list[int]]],
-    locs: list[str],
-    t: np.ndarray,
-    day_names: list[str],
-    names: dict[str, str],
-    homes: list[str | None],
-    kw: Mapping[str, object],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Decompose the class flows into one path per unit; the rota and unit tables."""
-    _, var = built
-    n_days = len(day_names)
-    rows = []
-    for c, (home, members) in enumerate(classes):
-        if sol is None:
-            break
+    n_days: int,
+) -> list[list[patterns.Job]]:
+    """Decompose each class's flow into one path per unit, with its working days."""
+    out = []
+    for c in range(len(classes)):
         count = {key[1:]: round(sol[k]) for key, k in var["n"].items() if key[0] == c}
         flow = {key[1:]: round(sol[k]) for key, k in var["f"].items() if key[0] == c}
         work = {key[1:] for key, k in var["x"].items() if key[0] == c and sol[k] > 0.5}
@@ -613,6 +592,27 @@ def _tables(
                 busy.append((i, d) in work)
                 work.discard((i, d))
             jobs.append((p, busy))
+        out.append(jobs)
+    return out
+
+
+def _tables(
+    jobs_by_class: list[list[patterns.Job]] | None,
+    classes: list[tuple[str | None, list[int]]],
+    locs: list[str],
+    t: np.ndarray,
+    day_names: list[str],
+    names: dict[str, str],
+    homes: list[str | None],
+    kw: Mapping[str, object],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rota and unit tables of one path per unit (None: no rota)."""
+    n_days = len(day_names)
+    rows = []
+    for c, (home, members) in enumerate(classes):
+        if jobs_by_class is None:
+            break
+        jobs = list(jobs_by_class[c])
         # working units first, by the first site they work at (a readable numbering)
         jobs.sort(key=lambda pb: (not any(pb[1]), min([i for i, b in zip(*pb, strict=True)
                                                        if b] or [0]), pb[0]))  # fmt: skip

@@ -422,6 +422,10 @@ COMPARISON_COLUMNS = {
     "capacity_over_demand": ("capacity / demand", "pct"),
     "turnaround_within_5_days": ("≤ 5 d", "pct"),
     "turnaround_within_7_days": ("≤ 7 d", "pct"),
+    "rota_status": ("rota", ""),
+    "rota_units_used": ("units used", "int"),
+    "rota_relocation_minutes_per_week": ("relocation min/wk", "int"),
+    "rota_short_days": ("rota days short", "int"),
     "status": ("status", ""),
 }
 

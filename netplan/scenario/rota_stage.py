@@ -183,6 +183,7 @@ def plan_rota(
     weeks = float(s.scanners.mobile_weeks_per_year)
     out.totals = {
         "rota_status": result.status,
+        "rota_formulation": result.formulation,
         "rota_checks": "pass" if result.ok and not checks else "not run",
         "rota_placement_resolves": resolves,
         "rota_units_used": int((result.units["days_used"] > 0).sum()) if len(result.units) else 0,
