@@ -105,6 +105,18 @@ def _brute(need: dict[str, int], t: dict[tuple[str, str], float], units: int, n_
     return best
 
 
+def _assert_matches_brute(r, expected, need, times, limit, days) -> None:
+    """The rota is infeasible with short days when brute force finds none, else optimal
+    at brute force's relocation minutes and passing every check."""
+    if expected is None:
+        assert r.status == "infeasible"
+        assert sum(r.short_days.values()) > 0
+    else:
+        assert r.status == "optimal"
+        assert r.relocation_minutes_per_week == pytest.approx(expected)
+        assert check_rota(r.rota, need, _od(times), max_relocation_minutes=limit, days=days) == []
+
+
 @pytest.mark.parametrize("formulation", ["flow", "patterns"])
 @pytest.mark.parametrize("seed", range(6))
 def test_small_instances_match_brute_force(seed: int, formulation: str) -> None:
@@ -124,13 +136,7 @@ def test_small_instances_match_brute_force(seed: int, formulation: str) -> None:
     r = solve_rota(need, _od(times), units=2, days=days, max_relocation_minutes=limit,
                    formulation=formulation)  # fmt: skip
     assert r.formulation == formulation
-    if expected is None:
-        assert r.status == "infeasible"
-        assert sum(r.short_days.values()) > 0
-    else:
-        assert r.status == "optimal"
-        assert r.relocation_minutes_per_week == pytest.approx(expected)
-        assert check_rota(r.rota, need, _od(times), max_relocation_minutes=limit, days=days) == []
+    _assert_matches_brute(r, expected, need, times, limit, days)
 
 
 @pytest.mark.parametrize("formulation", ["flow", "patterns"])
@@ -150,14 +156,8 @@ def test_site_limit_per_unit_matches_brute_force(seed: int, formulation: str) ->
     r = solve_rota(need, _od(times), units=2, days=days, max_relocation_minutes=50.0,
                    max_sites_per_unit=2, formulation=formulation)  # fmt: skip
     assert r.formulation == formulation
-    if expected is None:
-        assert r.status == "infeasible"
-        assert sum(r.short_days.values()) > 0
-    else:
-        assert r.status == "optimal"
-        assert r.relocation_minutes_per_week == pytest.approx(expected)
-        assert (r.units["sites_visited"] <= 2).all()
-        assert check_rota(r.rota, need, _od(times), max_relocation_minutes=50.0, days=days) == []
+    _assert_matches_brute(r, expected, need, times, 50.0, days)
+    assert (r.units["sites_visited"] <= 2).all()
 
 
 def _random_instance(seed: int) -> tuple[dict[str, int], pd.DataFrame, dict]:
