@@ -144,16 +144,21 @@ class CapacityCuts:
         return np.flatnonzero((out == 0) & self.served & (self.size > 0))
 
     # ------------------------------------------------------------------ separation
-    def capacity(self, x: np.ndarray) -> np.ndarray:
+    def capacity(self, x: np.ndarray, *, fractional: bool = False) -> np.ndarray:
+        """Scans a year of each site's capacity in ``x`` (its scanners and mobile days
+        rounded to whole ones unless ``fractional``)."""
         off, n = self.model._off, self.n
-        s = np.round(x[off["s"] : off["s"] + n])
-        m = np.round(x[off["m"] : off["m"] + n])
+        s = x[off["s"] : off["s"] + n]
+        m = x[off["m"] : off["m"] + n]
+        if not fractional:
+            s, m = np.round(s), np.round(m)
         return self.ks * s + self.km * m
 
-    def violated(self, x: np.ndarray) -> list[np.ndarray]:
-        """Site sets whose capacity row the master solution ``x`` violates (max-flow)."""
+    def violated(self, x: np.ndarray, *, fractional: bool = False) -> list[np.ndarray]:
+        """Site sets whose capacity row the master solution ``x`` violates (max-flow);
+        ``fractional`` takes the capacities of an LP solution as they are."""
         model, n, G = self.model, self.n, self.G
-        cap = self.capacity(x)
+        cap = self.capacity(x, fractional=fractional)
         u = np.clip(x[self.u0 : self.u0 + G], 0.0, 1.0)
         supply = np.where(self.served, model.gd * (1.0 - u), 0.0)
         total = float(supply.sum())
