@@ -52,8 +52,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Moves solved exactly per step (the best by their dual estimate).
-_EVALUATE_PER_STEP = 32
+#: Moves solved exactly per step (the best by their dual estimate). The last step of a
+#: search solves all of them and finds none improving. Measured on the England default's
+#: cost plan: 12 instead of 32 gave the same plan (26.48 mean minutes, 4 moves, each the
+#: first candidate solved) in 13 s instead of 25 s (16 LPs instead of 36).
+_EVALUATE_PER_STEP = 12
 #: At most this many accepted moves (a deterministic stop; England takes about 40).
 _MAX_MOVES = 250
 #: A move must cut the travel by this share to count (round-off of the LP).
