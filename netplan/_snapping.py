@@ -16,7 +16,8 @@ graph for destinations), so the search yields ``min_b road(a, b) + acc(b, d)`` a
 time. Virtual nodes have edges out only (never in), so no path passes through one.
 
 :func:`netplan.traveltime.od_matrix` calls these helpers (``snap_nodes > 1``); they take
-plain arrays and matrices and import no other netplan module but :mod:`netplan._geo`.
+plain arrays and matrices and import no netplan module above them
+(:mod:`netplan._geo`, :mod:`netplan.defaults`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+from . import defaults
 from ._errors import ValidationError
 
 if TYPE_CHECKING:
@@ -37,8 +39,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Entry nodes per point by default (``network.snap_nodes`` in ``defaults.yaml``).
-DEFAULT_SNAP_NODES = 4
+#: Entry nodes per point by default: ``network.snap_nodes`` in ``defaults.yaml`` (4).
+DEFAULT_SNAP_NODES: int = int(defaults.get("network.snap_nodes"))
 #: Candidate radius: entry nodes lie within ``max(RADIUS_FACTOR x nearest, nearest +
 #: RADIUS_EXTRA_KM)`` (:func:`candidate_radius_km`).
 RADIUS_FACTOR = 2.0
