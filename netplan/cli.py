@@ -298,6 +298,7 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         buffer_m=args.buffer_m,
         simplify_m=args.simplify_m,
+        **_snap(args),
     )
     isochrones.to_file(gdf, args.out)
     print(f"{len(gdf)} isochrone(s) written to {args.out}")
@@ -343,6 +344,7 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--simplify-m", type=_metres, default=50.0, help="simplify tolerance (m)")
     q.add_argument("--out", type=Path, required=True, help=".geojson, .gpkg or .fgb")
     q.add_argument("--profile", default="free_flow", help=prof_help)
+    _add_snap_nodes(q)
     _add_mirror(q)
     q.set_defaults(func=_cmd_isochrones)
     c = sub.add_parser("calibrate", help="fit a speed profile to observed trips")

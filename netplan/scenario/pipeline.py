@@ -124,7 +124,12 @@ def run_scenario(
             open_sites = cands[cands["id"].isin(site_table.loc[site_table["open"], "site_id"])]
             iso = None
             if s.outputs.map and s.outputs.isochrone_minutes and len(open_sites):
-                iso = iso_mod.isochrones(G, open_sites, minutes=tuple(s.outputs.isochrone_minutes))
+                iso = iso_mod.isochrones(
+                    G,
+                    open_sites,
+                    minutes=tuple(s.outputs.isochrone_minutes),
+                    snap_nodes=s.network.snap_nodes,
+                )
         with _step("profile sensitivity", timings, bar):
             sensitivity = profile_sensitivity(s, G, zone_demand, open_sites, od)
     finally:
