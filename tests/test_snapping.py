@@ -239,3 +239,46 @@ def test_od_metadata_names_snap_nodes(rutland: DriveGraph, tmp_path: Path) -> No
     meta = json.loads((tmp_path / "od.csv.meta.json").read_text())
     assert meta["snap_nodes"] == "3"
     assert meta["profile"] == "free_flow"
+
+
+# ----------------------------------------------------------------------- where it is set
+def test_cli_snap_nodes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    import cli
+
+    o, d = tmp_path / "o.csv", tmp_path / "d.csv"
+    o.write_text("id,lon,lat\na,-0.65,52.65\nb,-0.55,52.62\nc,-0.60,52.70\n")
+    d.write_text("id,lon,lat\noak,-0.7275,52.6705\nupp,-0.7231,52.5870\n")
+    base = ["traveltimes", "--network", "rutland", "--origins", str(o), "--destinations", str(d)]
+    tables = {}
+    for k in ("1", "4", None):
+        out = tmp_path / f"od{k}.csv"
+        assert cli.main([*base, "--out", str(out), *(["--snap-nodes", k] if k else [])]) == 0
+        meta = json.loads(out.with_name(out.name + ".meta.json").read_text())
+        assert meta["snap_nodes"] == (k or "4")  # the default is defaults.yaml's 4
+        tables[k] = pd.read_csv(out)
+    pd.testing.assert_frame_equal(tables["4"], tables[None])
+    assert (tables["4"]["minutes"] <= tables["1"]["minutes"] + 1e-3).all()
+    capsys.readouterr()
+    assert cli.main([*base, "--out", str(tmp_path / "x.csv"), "--snap-nodes", "0"]) != 0
+    assert "entry nodes from 1 to 16" in capsys.readouterr().err
+
+
+def test_scenario_network_snap_nodes(tmp_path: Path) -> None:
+    from netplan import ScenarioError, defaults
+    from netplan.scenario import Scenario
+
+    assert defaults.get("network.snap_nodes") == 4
+    assert Scenario().network.snap_nodes == 4
+    root = Path(__file__).resolve().parents[1]
+    path = tmp_path / "one.yaml"
+    path.write_text(
+        f"extends: {root / 'scenarios' / 'rutland_small.yaml'}\nnetwork: {{snap_nodes: 1}}\n"
+    )
+    s = Scenario.from_yaml(path)
+    assert s.network.snap_nodes == 1
+    assert s.to_dict()["network"]["snap_nodes"] == 1  # written to scenario.resolved.yaml
+    path.write_text("network: {snap_nodes: 0}\n")
+    with pytest.raises(ScenarioError, match="snap_nodes"):
+        Scenario.from_yaml(path)
