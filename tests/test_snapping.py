@@ -282,3 +282,44 @@ def test_scenario_network_snap_nodes(tmp_path: Path) -> None:
     path.write_text("network: {snap_nodes: 0}\n")
     with pytest.raises(ScenarioError, match="snap_nodes"):
         Scenario.from_yaml(path)
+
+
+@pytest.mark.filterwarnings("ignore:.*snapped more than")
+def test_one_snap_node_reproduces_the_previous_times_exactly() -> None:
+    """Golden times written by netplan before multi-node snapping (nearest node only).
+
+    ``tests/data/od_nearest_node_golden.csv``: Rutland LSOAs to three sites on full-detail
+    OSM and 15 English LSOAs to the 28 contract sites on ``england-major-roads`` (without gap
+    repair, which is new), written at full float precision; snap_nodes=1 gives them bit for
+    bit.
+    """
+    from netplan import data
+
+    golden = pd.read_csv(Path(__file__).parent / "data" / "od_nearest_node_golden.csv")
+    zones = data.load_lsoa_zones("E").set_index("id")[["lon", "lat"]]
+    root = Path(__file__).resolve().parents[1]
+    contract = pd.read_csv(root / "data" / "contract_sites.csv")[["id", "lon", "lat"]]
+    rutland_sites = pd.DataFrame(
+        {
+            "id": ["OAKHAM", "UPPINGHAM", "EMPINGHAM"],
+            "lon": [-0.7270, -0.7230, -0.5960],
+            "lat": [52.6700, 52.5870, 52.6680],
+        }
+    )
+    graphs = {
+        "rutland": (network.graph_from_name("rutland"), rutland_sites, {}),
+        "england-major-roads": (
+            network.graph_from_name("england-major-roads", repair_gaps=False),
+            contract,
+            {"max_minutes": 120, "on_outside": "warn"},
+        ),
+    }
+    for name, (G, sites, kw) in graphs.items():
+        want = golden[golden["network"] == name].reset_index(drop=True)
+        ids = list(dict.fromkeys(want["origin_id"]))
+        pts = zones.loc[ids].reset_index()
+        got = traveltime.od_matrix(G, pts, sites, snap_nodes=1, **kw)
+        got = got[got["origin_id"].isin(ids)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            got, want[["origin_id", "destination_id", "minutes"]], check_exact=True
+        )
