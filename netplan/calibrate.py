@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ._errors import ValidationError
@@ -104,24 +105,35 @@ def read_observed(path_or_frame: Any, *, source: str | None = None) -> pd.DataFr
     return df
 
 
-def trip_features(G: DriveGraph, trips: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def trip_features(
+    G: DriveGraph, trips: pd.DataFrame, *, snap_nodes: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Route every trip on ``G`` (its profile) and return (km per group, modelled minutes).
 
-    Columns of the km matrix follow :data:`PARAMETERS`; access km are straight line x the
-    profile's detour factor, split by the end point's urban share.
+    Each trip is routed as :func:`netplan.traveltime.od_matrix` times it: from the fastest
+    of its origin's ``snap_nodes`` entry nodes to the fastest of its destination's
+    (default ``network.snap_nodes``, 4), each end a virtual node joined to its entry nodes
+    by their access minutes. Columns of the km matrix follow :data:`PARAMETERS`; access km
+    are the chosen entry nodes' straight lines x the profile's detour factor, split by the
+    end point's urban share.
     """
     from . import traveltime
+    from ._snapping import DEFAULT_SNAP_NODES, check_snap_nodes, entry_nodes, with_virtual_sources
     from .graph import _CLASS_CODE
 
     if G.profile is None:
         msg = "calibration needs a graph built from a speed profile (graph_from_name(profile=...))."
         raise ValidationError(msg)
+    k = check_snap_nodes(DEFAULT_SNAP_NODES if snap_nodes is None else snap_nodes)
     o = pd.DataFrame({"id": trips["trip"], "lon": trips["origin_lon"], "lat": trips["origin_lat"]})
     d = pd.DataFrame(
         {"id": trips["trip"], "lon": trips["destination_lon"], "lat": trips["destination_lat"]}
     )
     so = traveltime.snap(G, o, on_outside="warn", source="observed origins")
     sd = traveltime.snap(G, d, on_outside="warn", source="observed destinations")
+    prof = G.profile
+    eo = entry_nodes(G, so, snap_nodes=k, access=prof.access_minutes)
+    ed = entry_nodes(G, sd, snap_nodes=k, access=prof.access_minutes)
     edge_at = _edge_index_csr(G)
     share = G.urban_share
     cls = G.edge_class
@@ -132,38 +144,52 @@ def trip_features(G: DriveGraph, trips: pd.DataFrame) -> tuple[np.ndarray, np.nd
         feats[on, 2 * j] = km[on] * (1 - share[on])
         feats[on, 2 * j + 1] = km[on] * share[on]
     fixed_minutes = np.where((feats.sum(axis=1) == 0), G.edge_minutes, 0.0)  # ferries, links
-    X = np.zeros((len(trips), len(PARAMETERS)))
-    other = np.zeros(len(trips))
-    model = np.zeros(len(trips))
-    o_nodes, inv = np.unique(so["node"].to_numpy(), return_inverse=True)
-    dist, pred = csgraph.dijkstra(G.csr, directed=True, indices=o_nodes, return_predecessors=True)
-    dest = sd["node"].to_numpy()
-    for i in range(len(trips)):
-        row, node = inv[i], dest[i]
-        model[i] = dist[row, node]
-        while node != o_nodes[row] and node >= 0:
-            p = pred[row, node]
-            if p < 0:
-                break
-            e = edge_at[p, node]
-            X[i, :4] += feats[e]
-            other[i] += fixed_minutes[e]
-            node = p
-    prof = G.profile
-    for end in (so, sd):
-        acc_km = end["snap_km"].to_numpy() * prof.detour_factor
+    n, n_t = G.n_nodes, len(trips)
+    X = np.zeros((n_t, len(PARAMETERS)))
+    other = np.zeros(n_t)
+    model = np.zeros(n_t)
+    # nodes n .. n + n_t - 1: trip origins (edges out to their entry nodes); the next n_t:
+    # trip destinations (edges in from theirs, written as the reverse of "edges out")
+    A = with_virtual_sources(G.csr, eo.nodes, eo.minutes)
+    sink = with_virtual_sources(sp.csr_array(G.csr.shape), ed.nodes, ed.minutes).tocoo()
+    m = n + 2 * n_t
+    rows = np.concatenate([A.tocoo().row, sink.col])
+    cols = np.concatenate([A.tocoo().col, sink.row + n_t])
+    data = np.concatenate([A.tocoo().data, sink.data])
+    A = sp.csr_array((data, (rows, cols)), shape=(m, m))
+    chosen_o, chosen_d = np.zeros(n_t, dtype=np.int64), np.zeros(n_t, dtype=np.int64)
+    step = max(1, 25_000_000 // m)
+    for b0 in range(0, n_t, step):
+        trip = np.arange(b0, min(b0 + step, n_t))
+        dist, pred = csgraph.dijkstra(A, directed=True, indices=n + trip, return_predecessors=True)
+        for r, i in enumerate(trip):
+            end = n + n_t + i
+            model[i] = dist[r, end]
+            node = pred[r, end]  # the destination entry node taken (-9999: unreachable)
+            if node < 0:
+                continue
+            chosen_d[i] = int(np.flatnonzero(ed.nodes[i] == node)[0])
+            while True:
+                p = pred[r, node]
+                if p < 0 or p >= n:  # p is the trip's virtual origin: node is its entry
+                    break
+                e = edge_at[p, node]
+                X[i, :4] += feats[e]
+                other[i] += fixed_minutes[e]
+                node = p
+            chosen_o[i] = int(np.flatnonzero(eo.nodes[i] == node)[0])
+    t = np.arange(n_t)
+    for end, entries, chosen in ((so, eo, chosen_o), (sd, ed, chosen_d)):
+        acc_km = entries.km[t, chosen] * prof.detour_factor
         s = np.nan_to_num(end["urban_share"].to_numpy(), nan=0.5)
         X[:, 4] += acc_km * (1 - s)
         X[:, 5] += acc_km * s
         other += prof.terminal_minutes
-    model += so["access_minutes"].to_numpy() + sd["access_minutes"].to_numpy()
     return np.column_stack([X, other]), model
 
 
 def _edge_index_csr(G: DriveGraph) -> Any:
     """``M[u, v]`` = index of the fastest edge u -> v (+1 stored, read back with -1)."""
-    import scipy.sparse as sp
-
     order = np.lexsort((G.edge_minutes, G.edge_v, G.edge_u))
     u, v = G.edge_u[order], G.edge_v[order]
     first = np.ones(len(u), dtype=bool)
@@ -201,6 +227,7 @@ def calibrate_profile(
     folds: int = 5,
     max_rounds: int = 5,
     seed: int = 0,
+    snap_nodes: int | None = None,
 ) -> CalibrationResult:
     """Fit ``G.profile``'s free parameters to observed trips (see the module docstring).
 
@@ -220,6 +247,9 @@ def calibrate_profile(
         Route-and-refit rounds at most (stops earlier when every speed moves < 0.5 %).
     seed
         Fold assignment seed.
+    snap_nodes
+        Entry nodes per trip end, as :func:`netplan.traveltime.od_matrix` (default
+        ``network.snap_nodes``, 4).
 
     Returns
     -------
@@ -248,7 +278,7 @@ def calibrate_profile(
     theta = np.r_[[60.0 / _get(prof, k) for k in PARAMETERS], 2 * prof.terminal_minutes]
     Gi, rounds = G, 0
     for rounds in range(1, max_rounds + 1):
-        X, _ = trip_features(Gi, trips)
+        X, _ = trip_features(Gi, trips, snap_nodes=snap_nodes)
         new = _fit(X, y, theta)
         moved = np.max(np.abs(new[:-1] / theta[:-1] - 1))
         theta = new
@@ -257,7 +287,7 @@ def calibrate_profile(
         logger.info("calibrate round %d: speeds moved %.2f %%", rounds, 100 * moved)
         if moved < 0.005:
             break
-    X, model = trip_features(Gi, trips)
+    X, model = trip_features(Gi, trips, snap_nodes=snap_nodes)
     fit = agreement(model, y)
     rng = np.random.default_rng(seed)
     fold = rng.permutation(len(trips)) % folds
@@ -334,10 +364,14 @@ def validate_times(
     reference: pd.DataFrame,
     origins: pd.DataFrame,
     destinations: pd.DataFrame,
+    *,
+    snap_nodes: int | None = None,
 ) -> pd.DataFrame:
     """Compare a reference OD table (``origin_id, destination_id, minutes``) with ``G``'s.
 
-    Returns :func:`agreement_by_band` of netplan's minutes against the reference's.
+    netplan's minutes come from :func:`netplan.traveltime.od_matrix` with ``snap_nodes``
+    entry nodes per point (default ``network.snap_nodes``, 4). Returns
+    :func:`agreement_by_band` of netplan's minutes against the reference's.
     """
     from . import traveltime
     from ._geo import _to_bng
@@ -355,7 +389,8 @@ def validate_times(
             raise ValidationError(msg)
     o = o[o["id"].isin(ref["origin_id"])]
     d = d[d["id"].isin(ref["destination_id"])]
-    od = traveltime.od_matrix(G, o, d, on_outside="warn")
+    kw = {} if snap_nodes is None else {"snap_nodes": snap_nodes}
+    od = traveltime.od_matrix(G, o, d, on_outside="warn", **kw)
     od = od.astype({"origin_id": str, "destination_id": str})
     j = ref.merge(od, on=["origin_id", "destination_id"], suffixes=("_ref", "_netplan"))
     oi = o.set_index("id").loc[j["origin_id"]]

@@ -94,6 +94,33 @@ def _whole(text: str) -> int:
     return value
 
 
+def _snap_nodes(text: str) -> int:
+    """Entry nodes per point (1-16) for argparse."""
+    value = int(text) if text.strip().isdigit() else 0
+    if not 1 <= value <= 16:
+        msg = f"expected a whole number of entry nodes from 1 to 16, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _add_snap_nodes(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--snap-nodes",
+        type=_snap_nodes,
+        default=None,
+        metavar="K",
+        help="entry nodes per point: its K nearest graph nodes within max(2 x nearest, "
+        "nearest + 3 km), fastest taken (default: network.snap_nodes of defaults.yaml, 4; "
+        "1 = nearest node only)",
+    )
+
+
+def _snap(args: argparse.Namespace) -> dict[str, int]:
+    """``snap_nodes`` for the library call, when the user gave --snap-nodes."""
+    k = getattr(args, "snap_nodes", None)
+    return {} if k is None else {"snap_nodes": k}
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -197,6 +224,7 @@ def _cmd_traveltimes(args: argparse.Namespace) -> int:
         destinations,
         max_minutes=args.max_minutes,
         on_outside=args.on_outside,
+        **_snap(args),
     )
     write_od(od, args.out, fmt=fmt)
     print(
@@ -212,7 +240,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     _check_out_file(args, "observed", "profile", suffixes=[".yaml", ".yml"], what="profile")
     calibrate.read_observed(args.observed)  # a bad file fails before the network is built
     G = network.graph_from_name(args.network, profile=args.profile)
-    res = calibrate.calibrate_profile(G, args.observed, name=args.name, folds=args.folds)
+    res = calibrate.calibrate_profile(
+        G, args.observed, name=args.name, folds=args.folds, **_snap(args)
+    )
     res.profile.to_yaml(args.out)
     print(res.summary())
     print(f"profile written to {args.out} (use: network: {{profile: {args.out}}})")
@@ -233,7 +263,7 @@ def _cmd_validate_times(args: argparse.Namespace) -> int:
     origins = _read_points(args.origins, "--origins")
     destinations = _read_points(args.destinations, "--destinations")
     G = network.graph_from_name(args.network, profile=args.profile)
-    table = calibrate.validate_times(G, ref, origins, destinations)
+    table = calibrate.validate_times(G, ref, origins, destinations, **_snap(args))
     print(f"netplan ({G.source}, profile {G.profile.label}) vs {args.reference}:")
     print(
         table.to_string(
@@ -268,6 +298,7 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
         minutes=args.minutes,
         buffer_m=args.buffer_m,
         simplify_m=args.simplify_m,
+        **_snap(args),
     )
     isochrones.to_file(gdf, args.out)
     print(f"{len(gdf)} isochrone(s) written to {args.out}")
@@ -298,6 +329,7 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
         default="raise",
         help="points outside the network: fail (default), keep or drop them",
     )
+    _add_snap_nodes(p)
     _add_mirror(p)
     p.set_defaults(func=_cmd_traveltimes)
     q = sub.add_parser("isochrones", help="reachable-area polygons around sites")
@@ -312,6 +344,7 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--simplify-m", type=_metres, default=50.0, help="simplify tolerance (m)")
     q.add_argument("--out", type=Path, required=True, help=".geojson, .gpkg or .fgb")
     q.add_argument("--profile", default="free_flow", help=prof_help)
+    _add_snap_nodes(q)
     _add_mirror(q)
     q.set_defaults(func=_cmd_isochrones)
     c = sub.add_parser("calibrate", help="fit a speed profile to observed trips")
@@ -326,6 +359,7 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--name", default="calibrated", help="name of the fitted profile")
     c.add_argument("--folds", type=_count, default=5, help="k-fold cross-validation (default 5)")
     c.add_argument("--out", type=Path, required=True, help="profile YAML to write")
+    _add_snap_nodes(c)
     _add_mirror(c)
     c.set_defaults(func=_cmd_calibrate)
     v = sub.add_parser("validate-times", help="agreement of a reference OD table with netplan's")
@@ -336,6 +370,7 @@ def _register_network(sub: argparse._SubParsersAction) -> None:
     )
     v.add_argument("--origins", type=Path, required=True, help="CSV with id, lon, lat")
     v.add_argument("--destinations", type=Path, required=True, help="CSV with id, lon, lat")
+    _add_snap_nodes(v)
     _add_mirror(v)
     v.set_defaults(func=_cmd_validate_times)
 
@@ -523,7 +558,7 @@ def _cmd_od_chunks(args: argparse.Namespace) -> int:
     stats = od_to_parquet(
         G, origins, destinations, args.out, chunk_size=args.chunk_size, split=args.split,
         force=args.force, executor=args.executor, scheduler=args.scheduler,
-        workers=args.workers, max_minutes=args.max_minutes,
+        workers=args.workers, max_minutes=args.max_minutes, **_snap(args),
     )  # fmt: skip
     print(stats.to_string(index=False))
     print(f"{int(stats['rows'].sum()):,} pairs in {len(stats)} Parquet chunk(s) under {args.out}")
@@ -549,6 +584,7 @@ def _register_uncertainty(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--max-minutes", type=_minutes, help="keep pairs within this time")
     o.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset folder")
     o.add_argument("--force", action="store_true", help="write into a folder netplan did not")
+    _add_snap_nodes(o)
     _add_executor(o)
     _add_mirror(o)
     o.set_defaults(func=_cmd_od_chunks)

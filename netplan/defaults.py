@@ -33,7 +33,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
-SECTIONS = ("demand", "tracer", "scanners", "costs", "service", "sites", "rollout", "uncertainty")
+SECTIONS = (
+    "network",
+    "demand",
+    "tracer",
+    "scanners",
+    "costs",
+    "service",
+    "sites",
+    "rollout",
+    "uncertainty",
+)
 _ENTRY_KEYS = {"value", "unit", "source", "confidence", "derived", "note"}
 _CONFIDENCE = {"H", "M", "L"}
 

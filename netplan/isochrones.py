@@ -23,11 +23,13 @@ import pandas as pd
 from . import settings
 from ._errors import ValidationError
 from ._io import atomic_path
+from ._snapping import DEFAULT_SNAP_NODES, check_snap_nodes, entry_nodes
 from ._validate import check_number
 from .traveltime import (
     DEFAULT_ACCESS_SPEED_KPH,
     DEFAULT_DETOUR_FACTOR,
     DEFAULT_MAX_SNAP_KM,
+    _access_model,
     node_times,
     snap,
 )
@@ -55,6 +57,7 @@ def isochrones(
     max_snap_km: float = DEFAULT_MAX_SNAP_KM,
     detour_factor: float | None = None,
     access_speed_kph: float | None = None,
+    snap_nodes: int = DEFAULT_SNAP_NODES,
 ) -> gpd.GeoDataFrame:
     """Return reachable-area polygons for each site and threshold.
 
@@ -81,6 +84,10 @@ def isochrones(
         As :func:`netplan.traveltime.snap`. Left as None on a graph with a speed profile,
         the site's leg is the profile's and the access discs use the profile's detour
         factor at its suburban access speed (half way between rural and urban in pace).
+    snap_nodes
+        Entry nodes of each site, as :func:`netplan.traveltime.od_matrix` (default 4): a
+        node's time is the fastest over the site's entry nodes of road time + that entry's
+        access leg, so the polygons agree with the OD tables.
 
     Returns
     -------
@@ -130,8 +137,15 @@ def isochrones(
         disc_detour = DEFAULT_DETOUR_FACTOR if detour_factor is None else detour_factor
         disc_speed = DEFAULT_ACCESS_SPEED_KPH if access_speed_kph is None else access_speed_kph
     reverse = direction == "to_site"
-    # Times from (or, on the reversed graph, to) each site's node, up to the largest threshold.
-    times = node_times(G, s["node"].to_numpy(), reverse=reverse, max_minutes=thresholds[-1])
+    # Times from (or, on the reversed graph, to) each site's entry nodes, up to the largest
+    # threshold; a node's time to the site is the fastest entry's road time + access leg.
+    leg = _access_model(G, detour_factor=detour_factor, access_speed_kph=access_speed_kph)
+    entries = entry_nodes(G, s, snap_nodes=check_snap_nodes(snap_nodes), access=leg)
+    valid = entries.nodes >= 0
+    uniq, inv = np.unique(entries.nodes[valid], return_inverse=True)
+    times = node_times(G, uniq, reverse=reverse, max_minutes=thresholds[-1])
+    row = np.zeros(entries.nodes.shape, dtype=np.int64)
+    row[valid] = inv
     rows: list[dict[str, object]] = []
     opts = {
         "reverse": reverse,
@@ -142,9 +156,14 @@ def isochrones(
         "access_speed_kph": float(disc_speed),
     }
     for i, site in s.iterrows():
-        access = float(site["access_minutes"])
-        key = (int(site["node"]), access, *sorted(opts.items()))
-        polys = _site_polygons(G, times[i] + access, thresholds, key=key, **opts)
+        ok = valid[i]
+        t_node = np.min(times[row[i, ok]] + entries.minutes[i, ok, None], axis=0)
+        key = (
+            tuple(entries.nodes[i, ok].tolist()),
+            tuple(entries.minutes[i, ok].tolist()),
+            *sorted(opts.items()),
+        )
+        polys = _site_polygons(G, t_node, thresholds, key=key, **opts)
         for T, geom in zip(thresholds, polys, strict=True):
             if simplify_m > 0 and not geom.is_empty:
                 geom = shapely.simplify(geom, simplify_m, preserve_topology=True)

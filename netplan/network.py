@@ -296,6 +296,7 @@ def graph_from_name(
     include_service: bool = False,
     use_cache: bool = True,
     profile: SpeedProfile | str | None = None,
+    repair_gaps: bool = True,
 ) -> DriveGraph:
     """Return a built-in network or the graph of an OSM file, cached on disk.
 
@@ -316,6 +317,11 @@ def graph_from_name(
     use_cache
         Read and write ``settings.cache_folder/graphs/<key>.npz``, keyed by the source and
         the speed settings; a cached graph loads in well under a second.
+    repair_gaps
+        On ``england-major-roads`` (a network derived from OSM's major roads), join each
+        dead end to any node within 150 m that is over 2 km away by road, a link the
+        derivation lost (:func:`netplan._gaps.join_gaps`). Ignored for OSM files, whose
+        minor roads hold those links.
 
     Raises
     ------
@@ -343,11 +349,15 @@ def graph_from_name(
             raise NetworkError(msg)
         path = data.osm_path(name)
         source_id = _file_id(Path(path))
+    from ._gaps import MAX_GAP_M, MIN_ROAD_M
+
+    gaps = [MAX_GAP_M, MIN_ROAD_M] if repair_gaps and name == "england-major-roads" else None
     key = _cache_key(
         f"name:{name}:{source_id}",
         speed_model,
         include_service=include_service,
         profile=profile.hash if profile is not None else None,
+        **({"gap_repair_m": gaps} if gaps else {}),  # old keys stand for unrepaired graphs
     )
     cache = Path(settings.cache_folder) / "graphs" / f"{key}.npz"
     if use_cache and cache.is_file():
@@ -371,6 +381,10 @@ def graph_from_name(
             source=name,
             profile=profile,
         )
+        if gaps:
+            from ._gaps import join_gaps
+
+            G = join_gaps(G, max_gap_m=gaps[0], min_road_m=gaps[1])
     else:
         G = graph_from_file(path, speed_model=speed_model, include_service=include_service)
         G.profile = profile

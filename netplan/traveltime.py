@@ -3,7 +3,9 @@
 A trip's time is ``access leg at the origin + network time + access leg at the
 destination``. Each point is snapped to the nearest node of the graph's largest strongly
 connected component (KD-tree in EPSG:27700); its access leg is the straight-line distance x
-``detour_factor`` driven at ``access_speed_kph``.
+``detour_factor`` driven at ``access_speed_kph``. :func:`od_matrix` lets each point enter
+the graph at its ``snap_nodes`` nearest nodes (default 4, each with its own access leg) and
+takes the fastest combination exactly (:mod:`netplan._snapping`).
 
 Network times come from multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra``) run from
 the side with fewer distinct nodes: forward from origins, or on the reversed graph from
@@ -20,6 +22,7 @@ import hashlib
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -29,6 +32,14 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ._errors import NetworkError, ValidationError
+from ._snapping import (
+    DEFAULT_SNAP_NODES,
+    check_snap_nodes,
+    entry_nodes,
+    entry_times,
+    nearest_node_times,
+    take_groups,
+)
 from ._validate import check_columns, check_lonlat, check_number, check_unique
 
 if TYPE_CHECKING:
@@ -129,6 +140,7 @@ def snap(
         Points far outside the network.
     """
     profile = G.profile if detour_factor is None and access_speed_kph is None else None
+    access_leg = _access_model(G, detour_factor=detour_factor, access_speed_kph=access_speed_kph)
     detour_factor = DEFAULT_DETOUR_FACTOR if detour_factor is None else detour_factor
     access_speed_kph = DEFAULT_ACCESS_SPEED_KPH if access_speed_kph is None else access_speed_kph
     if not (detour_factor >= 1 and access_speed_kph > 0 and max_snap_km > 0):
@@ -203,10 +215,9 @@ def snap(
 
         surface = density_surface()
         share = surface.urban_share(profile, x, y) if surface is not None else np.full(len(df), 0.5)
-        access = profile.access_minutes(snap_km, share)
     else:
         share = np.full(len(df), np.nan)
-        access = snap_km * detour_factor / access_speed_kph * 60.0
+    access = access_leg(snap_km, share)
     return pd.DataFrame(
         {
             "id": df["id"].to_numpy(),
@@ -220,6 +231,17 @@ def snap(
             "lat": df["lat"].to_numpy(),
         }
     )
+
+
+def _access_model(
+    G: DriveGraph, *, detour_factor: float | None, access_speed_kph: float | None
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``access(straight_km, urban_share) -> minutes`` as :func:`snap` computes access legs."""
+    if detour_factor is None and access_speed_kph is None and G.profile is not None:
+        return G.profile.access_minutes
+    detour = DEFAULT_DETOUR_FACTOR if detour_factor is None else detour_factor
+    speed = DEFAULT_ACCESS_SPEED_KPH if access_speed_kph is None else access_speed_kph
+    return lambda km, _share: km * detour / speed * 60.0
 
 
 def node_times(
@@ -269,6 +291,7 @@ def od_matrix(
     detour_factor: float | None = None,
     access_speed_kph: float | None = None,
     on_outside: str = "raise",
+    snap_nodes: int = DEFAULT_SNAP_NODES,
 ) -> pd.DataFrame:
     """Drive times between every origin and destination, in long form.
 
@@ -286,6 +309,11 @@ def od_matrix(
         Keep only pairs within this time (door to door, access legs included).
     max_snap_km, detour_factor, access_speed_kph, on_outside
         Passed to :func:`snap`.
+    snap_nodes
+        Entry nodes per point (default 4): each point joins the graph at its nearest node
+        and the next nearest ones within ``max(2 x nearest, nearest + 3 km)``, each with its
+        own access leg, and a trip takes the fastest combination (exact; see
+        :mod:`netplan._snapping`). 1 snaps every point to its nearest node only.
 
     Returns
     -------
@@ -314,6 +342,7 @@ def od_matrix(
     0          1               2      6.0
     """
     max_minutes = check_number(max_minutes, "od_matrix: max_minutes", allow_none=True)
+    snap_nodes = check_snap_nodes(snap_nodes, "od_matrix: snap_nodes")
     t0 = time.perf_counter()
     kw = {
         "max_snap_km": max_snap_km,
@@ -323,42 +352,45 @@ def od_matrix(
     }
     so = snap(G, origins, source="origins", **kw)
     sd = snap(G, destinations, source="destinations", **kw)
-    o_acc = so["access_minutes"].to_numpy()
-    # 1. A smaller graph with the same times between the snapped nodes (positions in it)
-    red = _reduced_graph(G, np.concatenate([so["node"].to_numpy(), sd["node"].to_numpy()]))
-    d_node = red.pos[sd["node"].to_numpy()]
-    # Distinct origin nodes: each is searched from (or reached) once, however many points.
-    o_nodes, o_inv = np.unique(red.pos[so["node"].to_numpy()], return_inverse=True)
-    o_min = np.full(len(o_nodes), np.inf)
-    np.minimum.at(o_min, o_inv, o_acc)
     cap = np.inf if max_minutes is None else float(max_minutes)
-    from_dest = len(np.unique(d_node)) <= len(o_nodes)
-    # 2. (origin node, destination point) times, grouped by origin node in CSR form
-    starts, q, minutes = _node_point_times(
-        red,
-        o_nodes,
-        o_min,
-        d_node,
-        sd["access_minutes"].to_numpy(),
-        cap=cap,
-        from_dest=from_dest,
-    )
-    # 3. Origin points in input order, each taking its node's row, within the cap.
-    idx, n_per_p = _take_groups(starts, o_inv)
-    minutes = minutes[idx]
-    minutes += np.repeat(o_acc, n_per_p)
-    if np.isfinite(cap):
-        ok = minutes <= cap
-        # few pairs fail here: count them per origin point from their positions
-        ends = np.cumsum(n_per_p)
-        failed = np.searchsorted(ends, np.flatnonzero(~ok), side="right")
-        n_per_p = n_per_p - np.bincount(failed, minlength=len(so))
-        idx, minutes = idx[ok], minutes[ok]
+    if snap_nodes == 1:
+        # A smaller graph with the same times between the snapped nodes (positions in it)
+        red = _reduced_graph(G, np.concatenate([so["node"].to_numpy(), sd["node"].to_numpy()]))
+        n_per_p, q, minutes, from_dest = nearest_node_times(
+            red.csr,
+            red.csr_reverse,
+            red.pos[so["node"].to_numpy()],
+            so["access_minutes"].to_numpy(),
+            red.pos[sd["node"].to_numpy()],
+            sd["access_minutes"].to_numpy(),
+            cap=cap,
+            memory_cells=_MEMORY_CELLS,
+        )
+    else:
+        # every point enters the graph at up to snap_nodes nodes (netplan._snapping)
+        leg = _access_model(G, detour_factor=detour_factor, access_speed_kph=access_speed_kph)
+        eo = entry_nodes(G, so, snap_nodes=snap_nodes, access=leg)
+        ed = entry_nodes(G, sd, snap_nodes=snap_nodes, access=leg)
+        both = np.concatenate([eo.nodes.ravel(), ed.nodes.ravel()])
+        red = _reduced_graph(G, both[both >= 0])  # every entry node is kept
+        o_pos = np.where(eo.nodes >= 0, red.pos[eo.nodes], -1)
+        d_pos = np.where(ed.nodes >= 0, red.pos[ed.nodes], -1)
+        n_per_p, q, minutes = entry_times(
+            red.csr,
+            red.csr_reverse,
+            o_pos,
+            eo.minutes,
+            d_pos,
+            ed.minutes,
+            cap=cap,
+            memory_cells=_MEMORY_CELLS,
+        )
+        from_dest = len(sd) <= len(so)
     # Ids by repeat/take on the id arrays: no per-row validation of the values.
     out = pd.DataFrame(
         {
             "origin_id": so["id"].array.repeat(n_per_p),
-            "destination_id": sd["id"].array.take(q[idx]),
+            "destination_id": sd["id"].array.take(q),
             "minutes": minutes,
         },
         copy=False,
@@ -367,7 +399,7 @@ def od_matrix(
         from .ferries import island_pairs
 
         out = island_pairs(G, so, sd, out, cap)
-    out.attrs.update(od_metadata(G))
+    out.attrs.update(od_metadata(G, snap_nodes=snap_nodes))
     logger.info(
         "OD matrix: %s origins x %s destinations -> %s pairs, %.2f s (from %s)",
         f"{len(so):,}",
@@ -379,8 +411,9 @@ def od_matrix(
     return out
 
 
-def od_metadata(G: DriveGraph) -> dict[str, str]:
-    """What an OD table's times rest on: network, graph key, speed profile and its hash."""
+def od_metadata(G: DriveGraph, *, snap_nodes: int = DEFAULT_SNAP_NODES) -> dict[str, str]:
+    """What an OD table's times rest on: network, graph key, speed profile, its hash and
+    the entry nodes per point (``snap_nodes``)."""
     from ._version import __version__
 
     prof = G.profile
@@ -389,99 +422,9 @@ def od_metadata(G: DriveGraph) -> dict[str, str]:
         "network_key": str(G.key),
         "profile": prof.name if prof is not None else "speed model (no profile)",
         "profile_hash": prof.hash if prof is not None else G.speed_model.key(),
+        "snap_nodes": str(snap_nodes),
         "netplan_version": __version__,
     }
-
-
-def _node_point_times(
-    red: _Reduced,
-    o_nodes: np.ndarray,
-    o_min: np.ndarray,
-    d_node: np.ndarray,
-    d_acc: np.ndarray,
-    *,
-    cap: float,
-    from_dest: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Times from origin nodes to destination points (network + destination access leg).
-
-    Node positions are rows of the reduced graph ``red``. Multi-source Dijkstra runs from
-    the side with fewer distinct nodes: on the reversed graph from destination nodes
-    (blocks of destination points) or forward from origin nodes (blocks of origin nodes);
-    a block holds at most ``_MEMORY_CELLS`` times. A pair is
-    kept if it can fit within ``cap`` with ``o_min``, the shortest access leg at its origin
-    node; the exact test per origin point comes later.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``(starts, q, minutes)``: origin node ``k``'s pairs are ``starts[k]:starts[k + 1]``,
-        with destination point positions ``q`` (ascending) and their times.
-    """
-    # Network budget: the trip must fit after the shortest access legs at both ends (with
-    # 1e-9 min of slack for the reduced graph's summed edges: the exact test comes later).
-    limit = cap - o_min.min() - d_acc.min() + 1e-9
-    n_o, n_d = len(o_nodes), len(d_node)
-    if limit < 0:
-        return np.zeros(n_o + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-    # 1e-9 min of slack: this test only prunes, the exact one per point comes later
-    room = (cap + 1e-9) - o_min[:, None] if np.isfinite(cap) else None
-    n_nodes = red.csr.shape[0]
-    step = max(1, _MEMORY_CELLS // max(n_nodes, n_o, n_d))
-    counts, qs, times = [], [], []
-    for b0 in range(0, n_d if from_dest else n_o, step):
-        if from_dest:
-            cols = slice(b0, min(b0 + step, n_d))
-            nodes, inv = np.unique(d_node[cols], return_inverse=True)
-            # (origin nodes x destination nodes) times, then one column per point
-            block = csgraph.dijkstra(red.csr_reverse, indices=nodes, limit=limit)
-            # (numpy lays D[:, idx] out column-major, so this transpose does not copy)
-            block = np.ascontiguousarray(block[:, o_nodes].T)
-            if not np.array_equal(inv, np.arange(len(inv))):  # shared or unsorted nodes
-                block = block.take(inv, axis=1)
-            rows = slice(None)
-        else:
-            rows, cols = slice(b0, min(b0 + step, n_o)), slice(None)
-            block = csgraph.dijkstra(red.csr, indices=o_nodes[rows], limit=limit)
-            block = block.take(d_node, axis=1)
-        block += d_acc[cols]
-        near = np.isfinite(block) if room is None else block <= room[rows]
-        flat = np.flatnonzero(near)
-        counts.append(np.count_nonzero(near, axis=1))
-        times.append(block.ravel()[flat])
-        row = np.repeat(np.arange(len(counts[-1])), counts[-1])
-        qs.append(flat - row * block.shape[1] + (cols.start or 0))
-    q, minutes = np.concatenate(qs), np.concatenate(times)
-    if from_dest and len(counts) > 1:
-        # blocks of destination points -> one row per origin node, q still ascending
-        n_b = len(counts)
-        block_starts = np.zeros(n_b * n_o + 1, dtype=np.int64)
-        np.cumsum(np.concatenate(counts), out=block_starts[1:])
-        wanted = (np.arange(n_b) * n_o + np.arange(n_o)[:, None]).ravel()
-        idx, _ = _take_groups(block_starts, wanted)
-        q, minutes = q[idx], minutes[idx]
-        counts = [np.sum(counts, axis=0)]
-    starts = np.zeros(n_o + 1, dtype=np.int64)
-    np.cumsum(np.concatenate(counts), out=starts[1:])
-    return starts, q, minutes
-
-
-def _take_groups(starts: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate the index ranges of groups ``wanted`` (CSR gather).
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        The positions (group ``wanted[0]``'s, then ``wanted[1]``'s, ...) and the count taken
-        for each entry of ``wanted``.
-    """
-    first, counts = starts[wanted], starts[wanted + 1] - starts[wanted]
-    ends = np.cumsum(counts)
-    total = int(ends[-1]) if len(ends) else 0
-    dtype = np.int32 if max(total, int(starts[-1])) < 2**31 else np.int64
-    idx = np.repeat((first - ends + counts).astype(dtype), counts)
-    idx += np.arange(total, dtype=dtype)
-    return idx, counts
 
 
 class _Reduced(NamedTuple):
@@ -631,7 +574,7 @@ def _prune_dead_ends(
     leaf = np.flatnonzero((deg <= 1) & ~keep & alive)
     while len(leaf):
         alive[leaf] = False
-        idx, cnt = _take_groups(start, leaf)
+        idx, cnt = take_groups(start, leaf)
         # each leaf's one live neighbour (listed once per direction): one degree less
         pair = np.repeat(leaf, cnt) * n + nbr[idx]
         near = _sorted_unique(pair[alive[nbr[idx]]]) % n
@@ -720,7 +663,7 @@ def _bypass_junctions(
         e_in = np.flatnonzero(take[v])
         first = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(out_deg, out=first[1:])
-        idx, cnt = _take_groups(first, v[e_in])
+        idx, cnt = take_groups(first, v[e_in])
         bu, bv = np.repeat(u[e_in], cnt), v[idx]
         bw = np.repeat(w[e_in], cnt) + w[idx]
         ok = bu != bv

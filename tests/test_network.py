@@ -276,7 +276,8 @@ def test_england_major_roads() -> None:
     ferry = ef["highway"] == "ferry"
     assert ferry.sum() == 2 * 4  # each route both ways
     island_roads = 3 * 2  # between the three Wight terminals, both ways
-    assert G.n_edges == 2 * 30_479 + 8 + island_roads
+    gap_links = 2 * 39  # netplan._gaps: dead ends joined across gaps of <= 150 m, both ways
+    assert G.n_edges == 2 * 30_479 + gap_links + 8 + island_roads
     assert G.main_component.all()  # the mirror network is one component
     road = ef.iloc[: 2 * 30_479]
     km = road.groupby("highway")["length_m"].sum() / 2000  # two-way, km

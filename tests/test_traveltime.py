@@ -39,7 +39,11 @@ def _random_points(G: DriveGraph, n: int, seed: int, prefix: str) -> pd.DataFram
 
 
 def _expected_od(G: DriveGraph, origins: pd.DataFrame, dests: pd.DataFrame) -> pd.DataFrame:
-    """Reference: networkx single_source_dijkstra_path_length + the same access legs."""
+    """Reference: networkx single_source_dijkstra_path_length + the same access legs.
+
+    Nearest-node snapping (``snap_nodes=1``); tests/test_snapping.py checks several entry
+    nodes per point against networkx with virtual nodes.
+    """
     Gx = G.to_networkx()
     so, sd = traveltime.snap(G, origins), traveltime.snap(G, dests)
     rows = []
@@ -72,9 +76,9 @@ def test_od_equals_networkx_leeds(leeds: DriveGraph) -> None:
     d = _random_points(leeds, 5, 2, "d")
     expected = _expected_od(leeds, o, d)
     assert len(expected) == 60
-    _compare(traveltime.od_matrix(leeds, o, d), expected)  # runs from destinations
+    _compare(traveltime.od_matrix(leeds, o, d, snap_nodes=1), expected)  # runs from destinations
     _compare(
-        traveltime.od_matrix(leeds, o.head(3), d),  # runs from origins
+        traveltime.od_matrix(leeds, o.head(3), d, snap_nodes=1),  # runs from origins
         expected[expected["origin_id"].isin(o["id"].head(3))],
     )
 
@@ -84,15 +88,15 @@ def test_od_equals_networkx_rutland(rutland: DriveGraph) -> None:
     d = _random_points(rutland, 6, 4, "d")
     expected = _expected_od(rutland, o, d)
     assert len(expected) == 240
-    _compare(traveltime.od_matrix(rutland, o, d), expected)
+    _compare(traveltime.od_matrix(rutland, o, d, snap_nodes=1), expected)
     # from the origin side (fewer origins) on the forward graph gives the same table
     _compare(
-        traveltime.od_matrix(rutland, d.rename(columns={"id": "x"}).assign(id=d["id"]), o)[
-            ["origin_id", "destination_id", "minutes"]
-        ],
+        traveltime.od_matrix(
+            rutland, d.rename(columns={"id": "x"}).assign(id=d["id"]), o, snap_nodes=1
+        )[["origin_id", "destination_id", "minutes"]],
         _expected_od(rutland, d, o),
     )
-    cut = traveltime.od_matrix(rutland, o, d, max_minutes=15)
+    cut = traveltime.od_matrix(rutland, o, d, max_minutes=15, snap_nodes=1)
     _compare(cut, expected[expected["minutes"] <= 15])
     assert 0 < len(cut) < len(expected)
 

@@ -124,7 +124,12 @@ def run_scenario(
             open_sites = cands[cands["id"].isin(site_table.loc[site_table["open"], "site_id"])]
             iso = None
             if s.outputs.map and s.outputs.isochrone_minutes and len(open_sites):
-                iso = iso_mod.isochrones(G, open_sites, minutes=tuple(s.outputs.isochrone_minutes))
+                iso = iso_mod.isochrones(
+                    G,
+                    open_sites,
+                    minutes=tuple(s.outputs.isochrone_minutes),
+                    snap_nodes=s.network.snap_nodes,
+                )
         with _step("profile sensitivity", timings, bar):
             sensitivity = profile_sensitivity(s, G, zone_demand, open_sites, od)
     finally:
@@ -195,13 +200,21 @@ def _inputs(s: Scenario, timings: dict[str, float], bar: Any = None) -> tuple[An
         reach = max(float(max(COVERAGE_MINUTES)), float(s.drive_minutes))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            od = traveltime.od_matrix(G, zone_demand, cands, max_minutes=reach, on_outside="drop")
+            od = traveltime.od_matrix(
+                G,
+                zone_demand,
+                cands,
+                max_minutes=reach,
+                on_outside="drop",
+                snap_nodes=s.network.snap_nodes,
+            )
             cyc_od = traveltime.od_matrix(
                 G,
                 cyclos,
                 cands,
                 on_outside="drop",
                 max_minutes=float(s.cyclotrons.backup_minutes),
+                snap_nodes=s.network.snap_nodes,
             )
         notes = list(dict.fromkeys(str(w.message) for w in caught))
         for note in notes:
@@ -283,6 +296,7 @@ def profile_sensitivity(
                     open_sites[["id", "lon", "lat"]],
                     max_minutes=max(limits),
                     on_outside="drop",
+                    snap_nodes=s.network.snap_nodes,
                 )
         best = table.groupby("origin_id")["minutes"].min()
         total = float(pop.sum())

@@ -102,7 +102,9 @@ def plan_rota(
             pts = ids.loc[locs, ["lon", "lat"]].reset_index()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                od = traveltime.od_matrix(G, pts, pts, on_outside="drop")
+                od = traveltime.od_matrix(
+                    G, pts, pts, on_outside="drop", snap_nodes=s.network.snap_nodes
+                )
             od = od.assign(
                 origin_id=od["origin_id"].astype(str),
                 destination_id=od["destination_id"].astype(str),

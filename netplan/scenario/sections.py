@@ -77,11 +77,14 @@ class NetworkSection(_Section):
     ``daytime``; or a profile file from ``netplan calibrate``; see netplan/profiles.yaml).
     The other speed fields adjust it: ``speeds_kph`` overrides OSM class speeds one by one,
     ``congestion`` multiplies a class's speed (``motorway`` and ``major`` included on the
-    major-road network) and ``calibration`` every road speed.
+    major-road network) and ``calibration`` every road speed. ``snap_nodes`` is the number
+    of entry nodes each zone and site joins the graph at (default 4; 1 = the nearest node
+    only; see netplan/defaults.yaml ``network``).
     """
 
     name: str = "england-major-roads"
     profile: str = "free_flow"
+    snap_nodes: int = Field(default_factory=lambda: _d("network.snap_nodes"), ge=1, le=16)
     speeds_kph: dict[str, _Pos] = Field(default_factory=dict)
     maxspeed_factor: float = Field(0.8, gt=0, le=2)
     use_maxspeed: bool = True
