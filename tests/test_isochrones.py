@@ -263,3 +263,22 @@ def test_simplify_returns_valid_polygons_no_larger_than_the_tolerance_allows() -
     assert out[2].is_empty
     assert shapely.get_num_coordinates(out[1]) < shapely.get_num_coordinates(ring)
     assert abs(out[1].area - ring.area) <= 50.0 * ring.length
+
+
+def test_core_first_union_is_the_same_union(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Leeds at 60 min on the major roads: thousands of discs, drawn core first or all at once.
+    G = network.graph_from_name("england-major-roads")
+    sites = pd.DataFrame({"id": ["leeds"], "lon": [-1.5491], "lat": [53.8008]})
+    calls = []
+    core_first = isochrones._core_first
+    monkeypatch.setattr(isochrones, "_core_first", lambda *a: calls.append(1) or core_first(*a))
+    kw = {"minutes": (60,), "simplify_m": 0}
+    G._cache.pop("isochrones", None)
+    fast = isochrones.isochrones(G, sites, **kw).to_crs(27700).geometry.iloc[0]
+    assert calls
+    monkeypatch.setattr(isochrones, "_CORE_MIN_DISCS", 10**9)
+    G._cache.pop("isochrones", None)
+    plain = isochrones.isochrones(G, sites, **kw).to_crs(27700).geometry.iloc[0]
+    assert len(calls) == 1
+    assert fast.area == pytest.approx(plain.area, rel=1e-9)
+    assert fast.symmetric_difference(plain).area < 1e-7 * plain.area
