@@ -157,13 +157,14 @@ def main() -> None:
         f"only scipy {int((m['_merge'] == 'right_only').sum())} (ferry legs); "
         f"max |difference| {diff:.3f} min"
     )
-    scipy_best = rows["scipy script (CSV)"][0]
+    scipy_best, scipy_cpu = rows["scipy script (CSV)"][0], rows["scipy script (CSV)"][2]
     for fmt, name in (("csv", "CSV"), ("parquet", "Parquet")):
-        best = rows[f"netplan traveltimes ({name})"][0]
+        best, _, cpu = rows[f"netplan traveltimes ({name})"]
         print(
-            f"  {name:<8} whole process / in-process job {best / jobs[fmt][0]:.2f}, "
-            f"/ in-process search {best / search[0]:.2f}; scipy script (CSV) / netplan "
-            f"{scipy_best / best:.2f}"
+            f"  {name:<8} whole process / in-process job {best / jobs[fmt][0]:.2f} "
+            f"(CPU {cpu / jobs[fmt][1]:.2f}), / in-process search {best / search[0]:.2f} "
+            f"(CPU {cpu / search[1]:.2f}); scipy script (CSV) / netplan {scipy_best / best:.2f} "
+            f"(CPU {scipy_cpu / cpu:.2f})"
         )
     # the 3.97 M-pair table: every NHS hospital in England
     big = traveltime.od_matrix(G, zones, every, **kw)
