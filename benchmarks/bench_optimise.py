@@ -20,6 +20,15 @@ Run::
         --time-limit 60
 
 Targets (issue 5): build < 10 s; solved to optimality < 60 s with HiGHS on 2 cores.
+
+With ``--scaling`` the default method (``highs``, zones merged) is timed on growing parts
+of England instead: whole ICBs taken north to south (by their zones' mean latitude) until
+they hold 1/8, 1/4, 1/2 and all of the 32,844 zones (``--fractions``), every other setting
+the scenario's. It prints each size's model (zones, merged groups, pairs, columns, rows),
+build and solve time, status and gap, and time per model column against the full size's
+(issue 21: time should grow no faster than the model)::
+
+    .venv/bin/python benchmarks/bench_optimise.py --scaling --time-limit 120
 """
 
 from __future__ import annotations
@@ -70,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--solvers", default="highs,highs-mip,cbc")
     parser.add_argument("--merge", default="on,off")
     parser.add_argument("--objective", default=None, help="override the scenario's objective")
+    parser.add_argument("--scaling", action="store_true", help="time growing parts of England")
+    parser.add_argument("--fractions", default="0.125,0.25,0.5,1", help="with --scaling")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
@@ -84,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{scenario.fleet.mobile_units} mobile units; time limit {args.time_limit:g} s per "
         f"stage, {args.threads} threads"
     )
+    if args.scaling:
+        return _scaling(scenario, args)
     rows = []
     for merge in args.merge.split(","):
         t0 = time.perf_counter()
@@ -137,6 +150,64 @@ def main(argv: list[str] | None = None) -> int:
                 f"HiGHS {sub.loc['highs-mip', 'status']} in {sub.loc['highs-mip', 'solve_s']} s "
                 f"(gap {sub.loc['highs-mip', 'gap']})"
             )
+    return 0
+
+
+def icbs_north_to_south(fractions: list[float]) -> list[list[str]]:
+    """ICB codes per fraction: whole ICBs, north to south, until they hold that share of zones."""
+    from netplan import demand
+
+    zones = demand.load_zones()
+    by_icb = zones.groupby("icb_code").agg(lat=("lat", "mean"), zones=("id", "size"))
+    by_icb = by_icb.sort_values("lat", ascending=False)
+    share = by_icb["zones"].cumsum() / by_icb["zones"].sum()
+    out = []
+    for f in fractions:
+        n = int((share < f - 1e-9).sum()) + 1  # the ICB that crosses the fraction is in
+        out.append(list(by_icb.index[:n]))
+    return out
+
+
+def _scaling(scenario: Scenario, args: argparse.Namespace) -> int:
+    fractions = [float(f) for f in args.fractions.split(",")]
+    rows = []
+    for f, icbs in zip(fractions, icbs_north_to_south(fractions), strict=True):
+        part = scenario if f >= 1 else scenario.with_overrides({"demand.area.icbs": icbs})
+        t0 = time.perf_counter()
+        model = part.placement_model(merge_zones=True)
+        inputs_s = time.perf_counter() - t0 - model.build_time_s
+        t1 = time.perf_counter()
+        try:
+            res = model.solve(solver="highs", time_limit_s=args.time_limit, threads=args.threads)
+        except NetplanError as exc:
+            print(f"{f:g} of England: no result after {time.perf_counter() - t1:.1f} s: {exc}")
+            continue
+        row = _row("on", "highs", model, model.build_time_s, res, time.perf_counter() - t1)
+        row = {"fraction": f, "icbs": len(icbs), "zones": model.n_zones, **row}
+        row["inputs_s"] = round(inputs_s, 1)
+        rows.append(row)
+        print(
+            f"{f:g} of England ({len(icbs)} ICBs, {model.n_zones:,} zones): build "
+            f"{model.build_time_s:.1f} s, solve {res.runtime_s:.1f} s, {res.status} "
+            f"(gap {res.mip_gap})",
+            flush=True,
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return 1
+    full = table.iloc[-1]
+    table["solve_s_per_1k_columns"] = (1000 * table["solve_s"] / table["columns"]).round(3)
+    table["size_vs_last"] = (table["columns"] / full["columns"]).round(3)
+    table["solve_vs_last"] = (table["solve_s"] / max(full["solve_s"], 1e-9)).round(3)
+    cols = ["fraction", "icbs", "zones", "groups", "pairs", "columns", "rows", "inputs_s",
+            "build_s", "solve_s", "status", "gap", "cost_gbp_per_year", "open_sites",
+            "size_vs_last", "solve_vs_last", "solve_s_per_1k_columns"]  # fmt: skip
+    print("\n" + table[cols].to_string(index=False))
+    worse = table[table["solve_s"] > full["solve_s"]]
+    print(
+        f"sizes solved slower than the largest ({full['fraction']:g}): "
+        f"{', '.join(f'{x:g}' for x in worse['fraction']) or 'none'}"
+    )
     return 0
 
 

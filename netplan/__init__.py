@@ -24,7 +24,6 @@ from ._errors import (
 from ._errors import (
     ValidationError as ValidationError,
 )
-from ._version import __version__ as __version__
 
 # Modules are imported lazily so `import netplan` stays fast and a notebook that only
 # needs the data layer does not pay for solvers or folium.
@@ -71,6 +70,11 @@ def __dir__() -> list[str]:
 
 
 def __getattr__(name: str) -> object:
+    if name == "__version__":
+        # read from the package metadata on first use (about 40 ms a process otherwise)
+        from ._version import __version__
+
+        return __version__
     if name in _MODULES:
         import importlib
 

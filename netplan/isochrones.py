@@ -103,7 +103,6 @@ def isochrones(
         Sites outside the network.
     """
     import geopandas as gpd
-    import shapely
 
     if isinstance(minutes, (str, bytes)) or not isinstance(minutes, Iterable):
         minutes = [minutes]  # type: ignore[list-item]
@@ -164,11 +163,12 @@ def isochrones(
             *sorted(opts.items()),
         )
         polys = _site_polygons(G, t_node, thresholds, key=key, **opts)
-        for T, geom in zip(thresholds, polys, strict=True):
-            if simplify_m > 0 and not geom.is_empty:
-                geom = shapely.simplify(geom, simplify_m, preserve_topology=True)
-            rows.append({"site_id": site["id"], "minutes": T, "geometry": geom})
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.projected_crs)
+        rows.extend(
+            {"site_id": site["id"], "minutes": T, "geometry": geom}
+            for T, geom in zip(thresholds, polys, strict=True)
+        )
+    geoms = _simplify(np.array([r["geometry"] for r in rows], dtype=object), simplify_m)
+    gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=settings.projected_crs)
     gdf = gdf.to_crs(settings.geographic_crs)
     logger.info(
         "isochrones: %d site(s) x %d threshold(s), %.2f s",
@@ -177,6 +177,26 @@ def isochrones(
         time.perf_counter() - t0,
     )
     return gdf
+
+
+def _simplify(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Douglas-Peucker ``geoms`` at ``tolerance_m``, keeping them valid polygons.
+
+    The plain algorithm (about 5x faster than the topology-preserving one) is kept where
+    its result is a valid polygon at least as large as ``1 - tolerance`` per metre of
+    boundary allows; the rest are simplified preserving topology.
+    """
+    import shapely
+
+    if tolerance_m <= 0 or not len(geoms):
+        return geoms
+    out = shapely.simplify(geoms, tolerance_m, preserve_topology=False)
+    shrink = shapely.length(geoms) * tolerance_m
+    bad = ~shapely.is_valid(out) | (shapely.area(out) < shapely.area(geoms) - shrink)
+    bad |= shapely.get_type_id(out) != shapely.get_type_id(geoms)
+    if bad.any():
+        out[bad] = shapely.simplify(geoms[bad], tolerance_m, preserve_topology=True)
+    return out
 
 
 #: Vertices per quarter circle of the access discs and of the corridor ends.
@@ -270,23 +290,17 @@ def _reach_polygon(
         # edges already driven in full at the smaller threshold are in ``inner``
         done = (t_near[ok] + w_ok)[keep] <= inner_T
         keep = keep[~done]
+    # Each disc gets as few vertices as keep it within the capped disc's own deviation
+    # from its circle (a 5-km disc with 8 vertices a quarter: 24 m), at least 2 a quarter.
+    dev_m = cap_m * (1.0 - np.cos(np.pi / (4 * _DISC_QUAD_SEGS)))
+    quad_segs = _quad_segs(radius_m, dev_m)
+    inradius = np.cos(np.pi / (4 * quad_segs)) * (1.0 - 1e-9)
     if include_access and len(keep):
         far_r = np.where(full[keep] & (t_node[n1[keep]] <= T), radius_m[n1[keep]], 0.0)
         length_m = np.hypot(x1[keep] - x0[keep], y1[keep] - y0[keep])
-        inradius = np.cos(np.pi / (4 * _DISC_QUAD_SEGS)) * (1.0 - 1e-9)
-        covered = length_m + 2.0 * buffer_m <= inradius * (radius_m[n0[keep]] + far_r)
+        far_in = np.where(far_r > 0, inradius[n1[keep]] * far_r, 0.0)
+        covered = length_m + 2.0 * buffer_m <= inradius[n0[keep]] * radius_m[n0[keep]] + far_in
         keep = keep[~covered]
-    parts = [] if inner is None else [inner]
-    if len(keep):
-        coords = np.stack(
-            [np.column_stack([x0[keep], y0[keep]]), np.column_stack([x1[keep], y1[keep]])],
-            axis=1,
-        )
-        lines = shapely.linestrings(coords)
-        # Buffer segments one by one and merge (much faster than buffering a multi-line).
-        parts.append(
-            shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=_CORRIDOR_QUAD_SEGS))
-        )
     disc = reached[radius_m[reached] > 0]
     if inner is not None and len(disc):
         # a disc at its cap before is the same disc now (and already in ``inner``)
@@ -298,14 +312,111 @@ def _reach_polygon(
         # discs inside their capped neighbours' discs: same union without them
         redundant = _surrounded(G.x[capped], G.y[capped], cap_m)
         disc = np.setdiff1d(disc, capped[redundant], assume_unique=True)
-    if len(disc):
-        discs = shapely.buffer(
-            shapely.points(G.x[disc], G.y[disc]), radius_m[disc], quad_segs=_DISC_QUAD_SEGS
+    # One union of everything (the smaller threshold's polygon, corridors, discs): cheaper
+    # than merging corridors and discs apart and then the two.
+    before = np.empty(0 if inner is None else 1, dtype=object)
+    before[:] = [] if inner is None else [inner]
+    corridor_q = int(_quad_segs(np.array([buffer_m]), dev_m)[0])
+    corridors = _capsules(x0[keep], y0[keep], x1[keep], y1[keep], buffer_m, corridor_q)
+    discs = _discs(G.x[disc], G.y[disc], radius_m[disc], quad_segs[disc])
+    core = None
+    if len(disc) >= _CORE_MIN_DISCS:
+        core, discs, corridors = _core_first(G, disc, radius_m, cap_m, discs, corridors)
+    parts = [before, np.array([core] if core is not None else [], dtype=object)]
+    return shapely.union_all(np.concatenate([*parts, corridors, discs]))
+
+
+#: From this many discs on, a polygon is drawn core first (:func:`_core_first`).
+_CORE_MIN_DISCS = 1000
+
+
+def _core_first(
+    G: DriveGraph,
+    disc: np.ndarray,
+    radius_m: np.ndarray,
+    cap_m: float,
+    discs: np.ndarray,
+    corridors: np.ndarray,
+) -> tuple[object, np.ndarray, np.ndarray]:
+    """Merge a sparse core of the capped discs first, then only what pokes out of it.
+
+    The core is one capped disc per square of side ``cap_m / 3`` (a fifth of the discs);
+    every other disc, and every corridor, that lies inside the core's union is left out:
+    the union is the same, and far fewer shapes go into it.
+    """
+    import shapely
+
+    x, y, r = G.x[disc], G.y[disc], radius_m[disc]
+    capped = np.flatnonzero(r >= cap_m)
+    cell = np.floor(np.column_stack([x[capped], y[capped]]) / (cap_m / 3)).astype(np.int64)
+    pick = capped[np.unique(cell, axis=0, return_index=True)[1]]
+    core = shapely.union_all(discs[pick])
+    rest = np.ones(len(disc), dtype=bool)
+    rest[pick] = False
+    shapely.prepare(core)
+    discs = discs[rest & ~shapely.contains(core, discs)]
+    if len(corridors):
+        corridors = corridors[~shapely.contains(core, corridors)]
+    return core, discs, corridors
+
+
+def _quad_segs(radius_m: np.ndarray, dev_m: float) -> np.ndarray:
+    """Vertices per quarter circle so that a disc's chords stay within ``dev_m`` of its circle.
+
+    A chord of angle ``a`` lies ``r (1 - cos(a / 2))`` inside the circle; with ``q`` vertices
+    a quarter ``a = pi / 2q``. Rounded up to a power of two between 2 and
+    ``_DISC_QUAD_SEGS``, so that a coarser polygon's vertices are some of the finer one's
+    and it lies inside it: the union can only shrink, by at most ``dev_m``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.arccos(np.clip(1.0 - dev_m / radius_m, -1.0, 1.0))
+        q = np.nan_to_num(np.pi / (4.0 * half), nan=2.0, posinf=2.0)
+    q = 2.0 ** np.ceil(np.log2(np.maximum(q, 2.0)) - 1e-9)
+    return np.minimum(q, _DISC_QUAD_SEGS).astype(np.int64)
+
+
+def _discs(x: np.ndarray, y: np.ndarray, r: np.ndarray, quad_segs: np.ndarray) -> np.ndarray:
+    """Disc polygons (the vertices ``shapely.buffer`` would give), built as arrays."""
+    import shapely
+
+    out = np.empty(len(x), dtype=object)
+    for q in np.unique(quad_segs):
+        i = np.flatnonzero(quad_segs == q)
+        a = np.linspace(0.0, 2.0 * np.pi, 4 * int(q) + 1)
+        a[-1] = 0.0  # closed ring: the last vertex is the first
+        ring = np.stack(
+            [x[i, None] + r[i, None] * np.cos(a), y[i, None] + r[i, None] * np.sin(a)], axis=-1
         )
-        parts.append(shapely.union_all(discs))
-    if not parts:
-        return shapely.Polygon()
-    return shapely.union_all(parts)
+        out[i] = shapely.polygons(ring)
+    return out
+
+
+def _capsules(
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    b: float,
+    quad_segs: int,
+) -> np.ndarray:
+    """Round-capped corridors of half-width ``b`` around segments, built as arrays.
+
+    The same shape as ``shapely.buffer(segment, b, quad_segs=quad_segs)``: a half circle of
+    ``2 quad_segs`` chords at each end, joined by the two sides.
+    """
+    import shapely
+
+    if not len(x0):
+        return np.empty(0, dtype=object)
+    theta = np.arctan2(y1 - y0, x1 - x0)
+    half = np.linspace(-np.pi / 2, np.pi / 2, 2 * quad_segs + 1)
+    a1 = theta[:, None] + half  # around the far end, from its right side to its left
+    a0 = a1 + np.pi  # around the near end, from the left side back to the right
+    xs = np.concatenate([x1[:, None] + b * np.cos(a1), x0[:, None] + b * np.cos(a0)], axis=1)
+    ys = np.concatenate([y1[:, None] + b * np.sin(a1), y0[:, None] + b * np.sin(a0)], axis=1)
+    ring = np.stack([xs, ys], axis=-1)
+    ring = np.concatenate([ring, ring[:, :1]], axis=1)
+    return shapely.polygons(ring)
 
 
 def _surrounded(x: np.ndarray, y: np.ndarray, r_m: float) -> np.ndarray:

@@ -67,3 +67,19 @@ def test_outline_parts_cached_as_wkb() -> None:
     assert read is not None
     assert len(read) == len(built) > 2  # mainland and islands
     assert shapely.equals_exact(shapely.MultiPolygon(read), shapely.MultiPolygon(built), 0)
+
+
+def test_version_read_from_metadata_on_first_use() -> None:
+    # `import netplan` does not read the package metadata; `netplan.__version__` does.
+    code = (
+        "import sys, netplan\n"
+        "print('BEFORE', 'netplan._version' in sys.modules)\n"
+        "from importlib.metadata import version\n"
+        "print('SAME', netplan.__version__ == version('netplan'))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert "BEFORE False" in out.stdout, out.stdout + out.stderr
+    assert "SAME True" in out.stdout

@@ -366,6 +366,26 @@ def test_scenario_eligibility_overrides() -> None:
         _sites_and_cyclotrons(clash, sites)
 
 
+def test_candidate_table_built_once_per_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netplan.scenario import pipeline
+
+    calls = []
+    build = pipeline._build_candidate_table
+    monkeypatch.setattr(pipeline, "_build_candidate_table", lambda *a: calls.append(1) or build(*a))
+    t = Scenario(name="x").with_overrides({"sites.forbid": ["RJ122"]})
+    plain = pipeline._candidate_table(t).set_index("id")
+    marked = pipeline._candidate_table(t, forbid=True).set_index("id")
+    again = pipeline._candidate_table(t).set_index("id")
+    assert len(calls) == 1
+    # the forbid marks go on a copy: the plain table is the same each time
+    assert plain.loc["RJ122", "status"] == again.loc["RJ122", "status"] != "forbidden"
+    assert marked.loc["RJ122", "status"] == "forbidden"
+    assert (marked.drop("RJ122")["status"] == plain.drop("RJ122")["status"]).all()
+    other = t.model_copy(update={"sites": t.sites.model_copy(update={"forbid": []})})
+    pipeline._candidate_table(other)  # other rules: built again
+    assert len(calls) == 2
+
+
 def test_placement_model_reads_install_saving_and_locked() -> None:
     from placement_inputs import UNIT_ECONOMICS, od_table, sites, zones
 

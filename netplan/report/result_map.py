@@ -6,6 +6,7 @@ takes, adds the site -> cyclotron :func:`supply_links` and the contract-lot boun
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -116,7 +117,18 @@ def build_map(result: ScenarioResult) -> Any:
 
 
 def _lot_polygons() -> Any:
-    """ICB boundaries tagged with their contract lot (None when unavailable)."""
+    """ICB boundaries tagged with their contract lot (None when unavailable).
+
+    Read once per data cache and mirror (the map and the GIS layers both draw them); each
+    caller gets its own copy."""
+    from .. import settings
+
+    found = _lot_polygons_cached(str(settings.cache_folder), str(settings.data_mirror))
+    return None if found is None else found.copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _lot_polygons_cached(_cache: str, _mirror: str) -> Any:
     try:
         from .. import data, demand
 

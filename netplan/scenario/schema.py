@@ -81,6 +81,8 @@ class Scenario(_Checked):
 
     _source: Path | None = PrivateAttr(default=None)
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+    # (sites section as JSON, candidate table): built once per run (pipeline._candidate_table)
+    _candidate_table: Any = PrivateAttr(default=None)
 
     # ------------------------------------------------------------------ loading
     @classmethod
