@@ -286,3 +286,35 @@ def test_core_first_union_is_the_same_union(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(calls) == 1
     assert fast.area == pytest.approx(plain.area, rel=1e-9)
     assert fast.symmetric_difference(plain).area < 1e-7 * plain.area
+
+
+def test_polygons_are_read_back_from_the_disk_cache(
+    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second process (a new graph object) reads the polygons from the cache folder bit
+    for bit instead of building them; a corrupt cache file is built again; another speed
+    profile (other edge minutes) does not read the first one's polygons."""
+    from netplan import settings
+
+    monkeypatch.setattr(settings, "cache_folder", tmp_path / "cache")
+    src = mirror / "osm" / "rutland-2018-02-27.osm.pbf"
+    first = isochrones.isochrones(network.graph_from_file(src), OAKHAM, minutes=(10, 20))
+    files = sorted((tmp_path / "cache" / "isochrones").rglob("*.wkb"))
+    assert len(files) == 2
+    built = []
+    real = isochrones._reach_polygon
+    monkeypatch.setattr(
+        isochrones, "_reach_polygon", lambda *a, **k: built.append(1) or real(*a, **k)
+    )
+    again = isochrones.isochrones(network.graph_from_file(src), OAKHAM, minutes=(10, 20))
+    assert built == []
+    assert [g.wkb for g in again.geometry] == [g.wkb for g in first.geometry]
+    files[0].write_bytes(b"not a polygon")
+    third = isochrones.isochrones(network.graph_from_file(src), OAKHAM, minutes=(10, 20))
+    assert len(built) == 1
+    assert [g.wkb for g in third.geometry] == [g.wkb for g in first.geometry]
+    G = network.graph_from_file(src)
+    G.edge_minutes = G.edge_minutes * 1.5
+    slower = isochrones.isochrones(G, OAKHAM, minutes=(10, 20))
+    assert len(built) == 3
+    assert slower.to_crs(27700).area.sum() < first.to_crs(27700).area.sum()
