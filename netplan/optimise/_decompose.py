@@ -91,6 +91,11 @@ _ROUND_GAP = 0.02  # ... and the master's incumbent is within this of its bound,
 _ROUND_POLLS = 20
 _DEFAULT_GAP = 1e-4  # HiGHS's default relative MIP gap
 _TIE_SHARE = 0.25  # the tie-break may lower a plan's cost by at most this share of a grain
+#: A master prunes what cannot beat the incumbent by a whole grain: a plan that costs a
+#: grain less has a master objective at most that (the tie-break only lowers it), so the
+#: cutoff may sit this share of a grain below the incumbent (was a half: the proof of the
+#: 1/4-of-England benchmark's master fell from 18 s to 9 s; England's unchanged).
+_CUTOFF_SHARE = 0.875
 _TIE_MIN = 1e-8  # ... and is left out when its unit weight is below this share of the costs
 _LP_ROUNDS = 30  # at most this many LP relaxations separated before the first master MIP
 _LP_ROWS_PER_ROUND = 200  # ... each adding at most this many pool sets
@@ -551,11 +556,12 @@ class SiteDecomposition:
                     and primal - self.bound(dual) <= _ROUND_GAP * abs(primal)
                 )
 
-            # prune what cannot beat the incumbent (by a grain: the master's objective of
-            # a plan lies within a quarter grain below its cost)
+            # prune what cannot beat the incumbent by a grain (see _CUTOFF_SHARE)
             cutoff = None
             if best is not None:
-                cutoff = upper_bound - max(tolerance(upper_bound), self.grain or 0.0) / 2
+                cutoff = upper_bound - max(
+                    tolerance(upper_bound), _CUTOFF_SHARE * (self.grain or 0.0)
+                )
             info, x, _ = _solve_highs(
                 self.master(),
                 left,
