@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,7 +157,8 @@ def isochrones(
         "detour_factor": float(disc_detour),
         "access_speed_kph": float(disc_speed),
     }
-    for i, site in s.iterrows():
+
+    def one_site(i: int) -> list[object]:
         ok = valid[i]
         t_node = np.min(times[row[i, ok]] + entries.minutes[i, ok, None], axis=0)
         key = (
@@ -163,9 +166,20 @@ def isochrones(
             tuple(entries.minutes[i, ok].tolist()),
             *sorted(opts.items()),
         )
-        polys = _site_polygons(G, t_node, thresholds, key=key, **opts)
+        return _site_polygons(G, t_node, thresholds, key=key, **opts)
+
+    # GEOS releases the GIL in shapely's union, the bulk of the work: sites in threads
+    # (the polygons do not depend on the order; England's 28 contract sites x 30/60 min on
+    # 2 cores: 4.2 s in one thread, see benchmarks/bench_isochrones.py)
+    workers = min(len(s), os.cpu_count() or 1, _MAX_THREADS)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            per_site = list(pool.map(one_site, range(len(s))))
+    else:
+        per_site = [one_site(i) for i in range(len(s))]
+    for site_id, polys in zip(s["id"], per_site, strict=True):
         rows.extend(
-            {"site_id": site["id"], "minutes": T, "geometry": geom}
+            {"site_id": site_id, "minutes": T, "geometry": geom}
             for T, geom in zip(thresholds, polys, strict=True)
         )
     geoms = _simplify(np.array([r["geometry"] for r in rows], dtype=object), simplify_m)
@@ -200,6 +214,9 @@ def _simplify(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     return out
 
 
+#: At most this many threads build the sites' polygons.
+_MAX_THREADS = 8
+
 #: Vertices per quarter circle of the access discs and of the corridor ends.
 _DISC_QUAD_SEGS = 8
 _CORRIDOR_QUAD_SEGS = 4
@@ -221,9 +238,14 @@ def _graph_digest(G: DriveGraph) -> str:
     return G._cache["isochrone_digest"]
 
 
+def _cache_root() -> Path:
+    """The folder of the isochrone disk cache."""
+    return settings.cache_folder / "isochrones"
+
+
 def _disk_path(G: DriveGraph, key: tuple, T: float) -> Path:
     digest = hashlib.sha256(repr((_graph_digest(G), key, float(T))).encode()).hexdigest()
-    return settings.cache_folder / "isochrones" / _graph_digest(G) / f"{digest[:32]}.wkb"
+    return _cache_root() / _graph_digest(G) / f"{digest[:32]}.wkb"
 
 
 def _read_cached(path: Path) -> object | None:
