@@ -269,8 +269,11 @@ def test_simplify_returns_valid_polygons_no_larger_than_the_tolerance_allows() -
     assert abs(out[1].area - ring.area) <= 50.0 * ring.length
 
 
-def test_core_first_union_is_the_same_union(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Leeds at 60 min on the major roads: thousands of discs, drawn core first or all at once.
+def test_core_first_union_is_the_same_union(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Leeds at 60 min on the major roads: thousands of discs, drawn core first or all at once
+    # (each in its own empty isochrone disk cache, so both are built).
     G = network.graph_from_name("england-major-roads")
     sites = pd.DataFrame({"id": ["leeds"], "lon": [-1.5491], "lat": [53.8008]})
     calls = []
@@ -278,9 +281,11 @@ def test_core_first_union_is_the_same_union(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(isochrones, "_core_first", lambda *a: calls.append(1) or core_first(*a))
     kw = {"minutes": (60,), "simplify_m": 0}
     G._cache.pop("isochrones", None)
+    monkeypatch.setattr(isochrones, "_cache_root", lambda: tmp_path / "core-first")
     fast = isochrones.isochrones(G, sites, **kw).to_crs(27700).geometry.iloc[0]
     assert calls
     monkeypatch.setattr(isochrones, "_CORE_MIN_DISCS", 10**9)
+    monkeypatch.setattr(isochrones, "_cache_root", lambda: tmp_path / "plain")
     G._cache.pop("isochrones", None)
     plain = isochrones.isochrones(G, sites, **kw).to_crs(27700).geometry.iloc[0]
     assert len(calls) == 1
