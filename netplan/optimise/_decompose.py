@@ -684,7 +684,10 @@ class DecompositionStrategy:
             model.gp_group, weights=(capacity > 0)[model.gp_site], minlength=model.n_groups
         )
         values[u] = np.where(reach > 0, 0.0, 1.0)
-        share = assign(model, capacity, values[u])
+        # with a travel stage next, the zones are assigned once, to its plan
+        share = (
+            None if model.travel_cost_tolerance is not None else assign(model, capacity, values[u])
+        )
         info = dataclasses.replace(info, runtime_s=time.perf_counter() - t0)
         stages = [("cost", info)]
         if model.objective == "cover_then_cost":

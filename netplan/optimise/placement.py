@@ -432,8 +432,8 @@ class PlacementModel(PlacementFormulation):
         if raw.share is not None:
             if not reassign:
                 logger.info("decomposition: zones always go to the nearest site with room")
-        elif reassign and self.objective in _COST_TYPES:
-            raw = reassign_zones(self, raw)
+        elif reassign and self.objective in _COST_TYPES and self.travel_cost_tolerance is None:
+            raw = reassign_zones(self, raw)  # (the travel stage assigns its own plan)
         if self.travel_cost_tolerance is None:
             return build_result(self, raw)
         raw, travel = with_travel(self, raw)
