@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .tables import _fmt, html_table
+from .tables import _fmt, _pct, html_table
 
 if TYPE_CHECKING:
     from ._types import ScenarioResult
@@ -237,9 +237,7 @@ def _profile_sensitivity_text(result: ScenarioResult) -> str:
     for k in keys:
         mins = k.split("_")[1]
         vals = ", ".join(
-            f"{100 * v[k]:.1f} % {names.get(n, 'with profile ' + n)}"
-            for n, v in by.items()
-            if k in v
+            f"{_pct(v[k])} {names.get(n, 'with profile ' + n)}" for n, v in by.items() if k in v
         )
         parts.append(f"within {mins} min: {vals}")
     return "; ".join(parts)

@@ -19,13 +19,29 @@ import pandas as pd
 NUMBER_FORMATS = frozenset({"pct", "gbp", "int", "1"})
 
 
+def _pct(share: float) -> str:
+    """A share as a percentage with one decimal, or two where one would round a shortfall
+    away (99.96 % is not "100.0 %", 0.04 % is not "0.0 %").
+
+    >>> _pct(0.9996), _pct(1.0), _pct(0.4), _pct(0.0004), _pct(0.99999)
+    ('99.96 %', '100.0 %', '40.0 %', '0.04 %', '> 99.99 %')
+    """
+    p = 100 * share
+    text = f"{p:.1f}"
+    if (text == "100.0" and p < 100) or (text in ("0.0", "-0.0") and p > 0):
+        text = f"{p:.2f}"
+        if text == "100.00":
+            return "> 99.99 %"
+    return f"{text} %"
+
+
 def _fmt(v: Any, kind: str = "") -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
     if isinstance(v, (np.bool_, bool)):
         return "yes" if v else "no"
     if kind == "pct":
-        return f"{100 * float(v):.1f} %"
+        return _pct(float(v))
     if kind == "gbp":
         return f"£{float(v):,.0f}"
     if kind == "int":

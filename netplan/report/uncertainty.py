@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .folder import atomic_folder
+from .tables import _pct
 
 #: The files :func:`write_uncertainty` writes.
 UNCERTAINTY_FILES = (
@@ -30,10 +31,6 @@ ATTRIBUTION = (
 def uncertainty_names() -> list[str]:
     """The files an uncertainty run writes (for ``check_output_folder(names=...)``)."""
     return list(UNCERTAINTY_FILES)
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
 
 
 def summary_markdown(result: Any) -> str:
