@@ -23,7 +23,9 @@ callback, as solve-and-add rounds):
 
 1. The master starts with the rows of the reachable sets :math:`N_g` of up to
    ``_START_SET_SITES`` sites and the whole network; the larger reachable sets wait in a
-   pool.
+   pool. An LP phase (:meth:`SiteDecomposition.separate_lp`) then adds the pool rows and
+   the max-flow rows that the master's LP relaxation violates, a few LPs of a fraction of
+   a second each.
 2. HiGHS solves the master. Every plan it finds is checked at once (a callback): pool rows
    it violates are queued; if none, one maximum flow (``scipy``) decides whether the
    assignment exists and, if not, names the short site sets (the source side of a minimum
@@ -47,10 +49,10 @@ The zones are then assigned to the open sites by one LP (:func:`netplan.optimise
 assign`). :class:`DecompositionStrategy` wraps the loop as a solve strategy (a
 :class:`~netplan.optimise._core.Strategy`): it runs it, tries the MIP over the last
 master plan's sites when the proof is not done, and returns the plan with its bound.
-Measured on the England default (``benchmarks/bench_optimise.py``): proven optimal at
-£63.145 m/yr in 23-39 s (5-6 master solves; 34.6 s on one thread), where the
-monolithic MIP ends at a 2-3 % gap in 60 s. Without the tie-break it took 47-82 s and
-13-15 master solves.
+Measured on the England default (``benchmarks/bench_optimise.py --scaling``, quiet 2-core
+machine): proven optimal at £40.71 m/yr in 19 s (the LP phase and 3 master solves); before
+the LP phase it took 12 master solves and 80-150 s, and the monolithic MIP ends at a 2-3 %
+gap in 60 s.
 """
 
 from __future__ import annotations
