@@ -380,9 +380,9 @@ class SiteDecomposition:
         capacities (the source side of a minimum cut, as for a plan); until nothing is
         violated, ``_LP_ROUNDS`` LPs or the time limit. A cutting-plane loop on LPs of
         a fraction of a second each, where a round of the MIP loop costs a whole MIP
-        solve: measured on the England default, the master's LP bound rises from
-        £40.18 m to £40.75 m (optimum £40.99 m) in 9 LPs and 2-4 s, and the MIP loop then
-        needs 8 master solves instead of 12. Returns the last LP's bound (as
+        solve: measured on the England default (one entry node per point), the master's LP
+        bound rises from £40.18 m to £40.75 m (optimum £40.99 m) in 9 LPs and 2-4 s, and
+        the MIP loop then needs 4 master solves instead of 12 (3 with four entry nodes). Returns the last LP's bound (as
         :meth:`bound`), a lower bound for the full model.
         """
         t0 = time.perf_counter()
