@@ -435,8 +435,8 @@ class PlacementInputs:
 
     def _read_pairs(self, od: pd.DataFrame) -> None:
         check_od(od, source="od", origins=self.zone_ids, destinations=self.site_ids)
-        zone = self._zone_pos.get_indexer(od["origin_id"])
-        site = pd.Index(self.site_ids).get_indexer(od["destination_id"])
+        zone = _positions(self._zone_pos, od["origin_id"])
+        site = _positions(pd.Index(self.site_ids), od["destination_id"])
         minutes = pd.to_numeric(od["minutes"], errors="coerce").to_numpy(dtype=float)
         keep = (zone >= 0) & (site >= 0) & np.isfinite(minutes)
         keep &= minutes <= self.drive_minutes + EPS
@@ -469,8 +469,8 @@ class PlacementInputs:
 
     def _read_od_all(self, od_all: pd.DataFrame) -> pd.DataFrame:
         check_od(od_all, source="od_all", origins=self.zone_ids, destinations=self.site_ids)
-        zone = self._zone_pos.get_indexer(od_all["origin_id"])
-        site = pd.Index(self.site_ids).get_indexer(od_all["destination_id"])
+        zone = _positions(self._zone_pos, od_all["origin_id"])
+        site = _positions(pd.Index(self.site_ids), od_all["destination_id"])
         minutes = pd.to_numeric(od_all["minutes"], errors="coerce").to_numpy(dtype=float)
         keep = (zone >= 0) & (site >= 0) & np.isfinite(minutes)
         return pd.DataFrame({"zone": zone[keep], "site": site[keep], "minutes": minutes[keep]})
@@ -490,6 +490,20 @@ class PlacementInputs:
             1.0,
         )
         return 1.5 * dearest
+
+
+def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """``index.get_indexer(values)`` (-1 where absent), looking up each distinct value once:
+    an OD table repeats every id thousands of times (England: 2 M rows, 32,844 origins).
+
+    >>> _positions(pd.Index(["a", "b"]), pd.Series(["b", "x", "b", "a"])).tolist()
+    [1, -1, 1, 0]
+    """
+    codes, uniques = pd.factorize(values)
+    if not len(uniques):
+        return np.full(len(codes), -1, dtype=np.intp)
+    pos = index.get_indexer(uniques)
+    return np.where(codes >= 0, pos[np.maximum(codes, 0)], -1)
 
 
 def _tolerance(value: Any, objective: str) -> float | None:
