@@ -166,6 +166,24 @@ class _Round:
     stop: bool = False
 
 
+def _rows_matrix(
+    rows: list[tuple[np.ndarray, np.ndarray, float]], ncol: int
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Rows ``(cols, values, rhs)`` as one sparse matrix and the right-hand sides."""
+    sizes = [len(c) for c, _, _ in rows]
+    M = sp.csr_matrix(
+        (
+            np.concatenate([v for _, v, _ in rows]) if rows else np.zeros(0),
+            (
+                np.repeat(np.arange(len(rows)), sizes),
+                np.concatenate([c for c, _, _ in rows]) if rows else np.zeros(0, np.int64),
+            ),
+        ),
+        shape=(len(rows), ncol),
+    )
+    return M, np.array([b for _, _, b in rows], dtype=float)
+
+
 class SiteDecomposition:
     """The exact decomposition of a placement model by its site decisions (internal).
 
@@ -270,10 +288,13 @@ class SiteDecomposition:
         self._seen.add(key)
         if need is None:
             need = float(self.model.gd[self.cuts.inside(S)].sum())
-        idx = np.flatnonzero(S)
+        return self._capacity_row(np.flatnonzero(S), need)
+
+    def _capacity_row(self, sites: np.ndarray, need: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """The capacity row of the site positions ``sites`` with demand ``need`` inside."""
         off = self.model._off
-        cols = np.r_[off["s"] + idx, off["m"] + idx]
-        vals = np.r_[np.full(len(idx), self.a_s), np.full(len(idx), self.a_m)]
+        cols = np.r_[off["s"] + sites, off["m"] + sites]
+        vals = np.r_[np.full(len(sites), self.a_s), np.full(len(sites), self.a_m)]
         return cols, vals, float(self._units(np.array([need]))[0])
 
     def _start_rows(self) -> None:
@@ -349,14 +370,7 @@ class SiteDecomposition:
             self._strong.append(self.strengthened(self.rows[len(self._strong)]))
         rows = self.rows + [r for rs in self._strong for r in rs]
         k = len(rows)
-        sizes = [len(c) for c, _, _ in rows]
-        R = sp.csr_matrix(
-            (
-                np.concatenate([v for _, v, _ in rows]),
-                (np.repeat(np.arange(k), sizes), np.concatenate([c for c, _, _ in rows])),
-            ),
-            shape=(k, self.A0.shape[1]),
-        )
+        R, rhs = _rows_matrix(rows, self.A0.shape[1])
         integer = np.zeros(self.A0.shape[1], bool)
         integer[: self.cuts.u0] = True
         return _Matrix(
@@ -365,7 +379,7 @@ class SiteDecomposition:
             self.upper,
             integer,
             sp.vstack([self.A0, R], format="csr"),
-            np.r_[self.lo0, [r for _, _, r in rows]],
+            np.r_[self.lo0, rhs],
             np.r_[self.hi0, np.full(k, np.inf)],
             [""] * self.A0.shape[1],
         )
@@ -382,8 +396,8 @@ class SiteDecomposition:
         a fraction of a second each, where a round of the MIP loop costs a whole MIP
         solve: measured on the England default (one entry node per point), the master's LP
         bound rises from £40.18 m to £40.75 m (optimum £40.99 m) in 9 LPs and 2-4 s, and
-        the MIP loop then needs 4 master solves instead of 12 (3 with four entry nodes). Returns the last LP's bound (as
-        :meth:`bound`), a lower bound for the full model.
+        the MIP loop then needs 4 master solves instead of 12 (3 with four entry nodes).
+        Returns the last LP's bound (as :meth:`bound`), a lower bound for the full model.
         """
         t0 = time.perf_counter()
         fam, owner = self._pool_family()
@@ -432,28 +446,14 @@ class SiteDecomposition:
     def _pool_family(self) -> tuple[tuple[sp.csr_matrix, np.ndarray], np.ndarray]:
         """The capacity, MIR and static-site rows of every pool set as one matrix, and
         the pool set of each row."""
-        off = self.model._off
         rows: list[tuple[np.ndarray, np.ndarray, float]] = []
         owner: list[int] = []
         for k, sites in enumerate(self.pool_sets):
-            cols = np.r_[off["s"] + sites, off["m"] + sites]
-            vals = np.r_[np.full(len(sites), self.a_s), np.full(len(sites), self.a_m)]
-            base = (cols, vals, float(self._units(self.pool_scans[k : k + 1])[0]))
+            base = self._capacity_row(sites, float(self.pool_scans[k]))
             family = [base, *self.strengthened(base)]
             rows.extend(family)
             owner.extend([k] * len(family))
-        sizes = [len(c) for c, _, _ in rows]
-        M = sp.csr_matrix(
-            (
-                np.concatenate([v for _, v, _ in rows]) if rows else np.zeros(0),
-                (
-                    np.repeat(np.arange(len(rows)), sizes),
-                    np.concatenate([c for c, _, _ in rows]) if rows else np.zeros(0, int),
-                ),
-            ),
-            shape=(len(rows), self.A0.shape[1]),
-        )
-        return (M, np.array([b for _, _, b in rows])), np.array(owner, dtype=np.int64)
+        return _rows_matrix(rows, self.A0.shape[1]), np.array(owner, dtype=np.int64)
 
     # ------------------------------------------------------------------ checks
     def check(self, x: np.ndarray) -> tuple[bool, list[tuple[np.ndarray, np.ndarray, float]]]:
@@ -504,7 +504,7 @@ class SiteDecomposition:
         t0 = time.perf_counter()
         rel = _DEFAULT_GAP if mip_gap is None else float(mip_gap)
         best: np.ndarray | None = None
-        upper_bound, lower_bound = math.inf, -math.inf
+        upper_bound = math.inf
         rounds = plans = 0
         status_text = "not solved"
         lower_bound = self.separate_lp(time_limit_s / 4, threads)
