@@ -109,3 +109,55 @@ def test_travel_stage_keeps_tracer_capacity() -> None:
     # or kept only if it drives no more: both drive 27.5, so the cost plan's site stays
     assert tight.cost_gbp_per_year == pytest.approx(230.0)
     assert tight.travel["mean_minutes"] == pytest.approx(27.5)
+
+
+def test_travel_lp_cutoff_rejects_exactly_the_plans_that_cannot_beat_it() -> None:
+    # 8 towns x 4 sites with scattered minutes; each plan's least scan-minutes from the
+    # search's LP against scipy's linprog on the same transportation problem, then the
+    # same plans with a cutoff just above and just below that value
+    import numpy as np
+    from scipy.optimize import linprog
+
+    from netplan.optimise import _travel
+
+    rng = np.random.default_rng(7)
+    towns, names = [f"z{k}" for k in range(8)], ["a", "b", "c", "d"]
+    minutes = {(z, s): float(rng.integers(5, 59)) for z in towns for s in names}
+    scans = {z: float(rng.integers(10, 40)) for z in towns}
+    model = PlacementModel.from_od(
+        od_table(minutes), zones(scans), sites(names), objective="cover_then_cost", **BASE
+    )
+    search = _travel._Search(model, np.zeros(len(model.matrix.cost)))
+    d = np.array([scans[z] for z in towns])
+    t = np.array([[minutes[z, s] for s in names] for z in towns])
+    plans = [(2, 1, 0, 1), (1, 1, 1, 1), (0, 2, 2, 0), (4, 0, 0, 0), (1, 0, 2, 1)]
+    refs = []
+    for plan in plans:
+        s = np.array(plan)
+        # linprog: x[z, j] share of town z at site j; sum_j x = 1; sum_z d x <= 100 s_j
+        a_eq = np.kron(np.eye(8), np.ones(4))
+        a_ub = np.stack([np.kron(d, np.eye(4)[j]) for j in range(4)])
+        ref = linprog(
+            (d[:, None] * t).ravel(),
+            A_ub=a_ub,
+            b_ub=100.0 * s,
+            A_eq=a_eq,
+            b_eq=np.ones(8),
+            bounds=(0, None),
+            method="highs",
+        )
+        assert ref.status == 0
+        refs.append(ref.fun)
+    m = np.zeros(4, np.int64)
+    # each solve starts from the last plan's basis: a cutoff below the optimum stops the
+    # dual simplex on the way (None), one above lets it finish at the optimum
+    for _ in range(2):
+        for plan, ref in zip(plans, refs, strict=True):
+            assert search.travel(np.array(plan), m, ref * (1 - 1e-6)) is None
+        for plan, ref in zip(plans, refs, strict=True):
+            out = search.travel(np.array(plan), m, ref * (1 + 1e-6))
+            assert out is not None
+            assert out[0] == pytest.approx(ref, rel=1e-9)
+            exact = search.travel(np.array(plan), m)
+            assert exact is not None
+            assert exact[0] == pytest.approx(ref, rel=1e-9)
