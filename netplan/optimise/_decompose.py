@@ -73,7 +73,7 @@ from ._assign import assign
 from ._base import SolveInfo, Status, status_from_gap
 from ._core import RawSolution, stage_record
 from ._master import CapacityCuts
-from ._matrix import _Matrix, _solve_highs
+from ._matrix import LPSession, _Matrix, _solve_highs
 from ._repair import repair_plan
 from ._starts import restricted_plan
 
@@ -364,13 +364,18 @@ class SiteDecomposition:
         )
         return out
 
-    def master(self) -> _Matrix:
-        """The current master problem: the rows, each with its :meth:`strengthened` rows."""
+    def master_rows(self, start: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The rows from ``start`` on, each with its :meth:`strengthened` rows, as one
+        matrix and their right-hand sides (every row is ``>=``)."""
         while len(self._strong) < len(self.rows):
             self._strong.append(self.strengthened(self.rows[len(self._strong)]))
-        rows = self.rows + [r for rs in self._strong for r in rs]
-        k = len(rows)
-        R, rhs = _rows_matrix(rows, self.A0.shape[1])
+        rows = self.rows[start:] + [r for rs in self._strong[start:] for r in rs]
+        return _rows_matrix(rows, self.A0.shape[1])
+
+    def master(self) -> _Matrix:
+        """The current master problem: the rows, each with its :meth:`strengthened` rows."""
+        R, rhs = self.master_rows()
+        k = R.shape[0]
         integer = np.zeros(self.A0.shape[1], bool)
         integer[: self.cuts.u0] = True
         return _Matrix(
@@ -402,13 +407,21 @@ class SiteDecomposition:
         t0 = time.perf_counter()
         fam, owner = self._pool_family()
         bound = -math.inf
+        # one LP, rows added between solves, each solve from the last basis
+        session = LPSession(
+            dataclasses.replace(self.master(), integer=np.zeros(self.A0.shape[1], bool)), threads
+        )
+        done = len(self.rows)
         for k in range(_LP_ROUNDS):
             left = time_limit_s - (time.perf_counter() - t0)
             if left < 0.5:
                 break
-            mat = dataclasses.replace(self.master(), integer=np.zeros(self.A0.shape[1], bool))
-            info, x, _ = _solve_highs(mat, left, None, threads)
-            if info.solver_status != "Optimal":
+            if done < len(self.rows):
+                R, rhs = self.master_rows(done)
+                session.add_rows(R, rhs, np.full(len(rhs), np.inf))
+                done = len(self.rows)
+            status, x, _ = session.solve(left)
+            if status != "Optimal":
                 break
             bound = max(bound, self.bound(float(self.search_cost @ x)))
             M, rhs = fam
