@@ -660,3 +660,78 @@ def test_solves_with_changing_thread_counts_in_one_process() -> None:
             assert r.status == Status.OPTIMAL
             costs.add(round(r.cost_gbp_per_year, 6))
     assert len(costs) == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_inside_demand_dense_and_sparse_match_brute_force(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # demand of the groups whose whole reachable set lies inside each reachable set and
+    # each of a few random site sets, by the two products and by Python sets
+    import scipy.sparse as sp
+
+    from netplan.optimise import _master
+
+    od, dem, sit, kw, _, _ = random_instance(seed)
+    m = model(od, dem, sit, **kw)
+    cuts = _master.CapacityCuts(m, regions=False)
+    R, _ = cuts.region_sets()
+    rng = np.random.default_rng(seed)
+    extra = sp.csr_matrix((rng.random((5, cuts.n)) < 0.5).astype(float))
+    R = sp.vstack([R, extra], format="csr")
+    groups = [
+        set(cuts.B.indices[cuts.B.indptr[g] : cuts.B.indptr[g + 1]].tolist()) for g in range(cuts.G)
+    ]
+    expected = [
+        sum(
+            m.gd[g]
+            for g in range(cuts.G)
+            if cuts.served[g] and groups[g] and groups[g] <= set(R[r].indices.tolist())
+        )
+        for r in range(R.shape[0])
+    ]
+    dense = cuts.inside_demand(R)
+    monkeypatch.setattr(_master, "_DENSE_FLOPS", 0)
+    sparse = cuts.inside_demand(R)
+    np.testing.assert_allclose(dense, expected, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(sparse, expected, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3, 5])
+def test_pool_family_holds_each_pool_sets_rows_and_strengthened_rows(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the block-built matrix against _capacity_row + strengthened, one pool set at a time
+    from netplan.optimise import _decompose
+
+    od, dem, sit, kw, _, _ = random_instance(seed)
+    m = model(od, dem, sit, **kw)
+    monkeypatch.setattr(_decompose, "_START_SET_SITES", 1)  # most sets go to the pool
+    dec = SiteDecomposition(m, m._cost_vector())
+    assert len(dec.pool_sets) > 0
+    (M, rhs), owner = dec._pool_family()
+    M = M.tocsr()
+    M.sort_indices()
+    got = sorted(
+        (
+            int(owner[i]),
+            tuple(M.indices[M.indptr[i] : M.indptr[i + 1]].tolist()),
+            tuple(np.round(M.data[M.indptr[i] : M.indptr[i + 1]], 9).tolist()),
+            round(float(rhs[i]), 9),
+        )
+        for i in range(M.shape[0])
+    )
+    want = []
+    for k, sites_k in enumerate(dec.pool_sets):
+        base = dec._capacity_row(sites_k, float(dec.pool_scans[k]))
+        for cols, vals, b in [base, *dec.strengthened(base)]:
+            order = np.argsort(cols)
+            want.append(
+                (
+                    k,
+                    tuple(cols[order].tolist()),
+                    tuple(np.round(vals[order], 9).tolist()),
+                    round(float(b), 9),
+                )
+            )
+    assert got == sorted(want)

@@ -161,3 +161,53 @@ def test_travel_lp_cutoff_rejects_exactly_the_plans_that_cannot_beat_it() -> Non
             exact = search.travel(np.array(plan), m)
             assert exact is not None
             assert exact[0] == pytest.approx(ref, rel=1e-9)
+
+
+def test_travel_alongside_the_proof_gives_the_plan_of_the_stage_run_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the decomposition starts the travel stage on its incumbent while it proves it; the
+    # result must be the one of running the stage afterwards, figure for figure
+    from netplan.optimise import _travel
+
+    def solve(alongside: bool):
+        monkeypatch.setattr(_travel.SpeculativeTravel, "useful", staticmethod(lambda: alongside))
+        return split_towns(travel_cost_tolerance=1.0).solve(**SOLVE)
+
+    after, beside = solve(False), solve(True)
+    assert beside.travel["alongside_cost_stage"]
+    assert not after.travel["alongside_cost_stage"]
+    for key in ("cost_gbp_per_year", "mean_minutes", "moves", "plans_solved", "path"):
+        assert beside.travel[key] == after.travel[key]
+    assert beside.cost_gbp_per_year == pytest.approx(460.0)
+    pd.testing.assert_frame_equal(beside.sites, after.sites)
+    pd.testing.assert_frame_equal(beside.zones, after.zones)
+
+
+def test_speculative_travel_is_used_only_for_the_plan_it_ran_on() -> None:
+    import numpy as np
+
+    from netplan.optimise import _travel
+
+    model = split_towns(travel_cost_tolerance=1.0)
+    off = model._off
+    values = np.zeros(len(model.matrix.cost))
+    values[off["s"]] = 1  # one scanner at a (the cost plan)
+    values[off["y"]] = values[off["t"]] = 1
+    direct = _travel.travel_stage(model, values, 1.0)
+    spec = _travel.SpeculativeTravel(model, 1.0)
+    spec.offer(values, 0.0)
+    taken = spec.take(values)
+    assert taken is not None
+    out, waited = taken
+    assert waited >= 0.0
+    assert out.minutes == pytest.approx(direct.minutes)
+    assert out.moves == direct.moves
+    np.testing.assert_array_equal(out.values, direct.values)
+    assert out.share is not None
+    other = values.copy()
+    other[off["s"]] = 2
+    spec.offer(values, 0.0)
+    assert spec.take(other) is None  # another plan: the caller runs the stage itself
+    spec.offer(values, 0.5)  # far from the bound: not started
+    assert spec.take(values) is None

@@ -53,6 +53,9 @@ class RawSolution:
         the pair columns of ``values``.
     notes
         Messages to add to the result, after the formulation's own.
+    travel
+        The travel stage already run on ``values`` while the strategy was still proving
+        them optimal, and the seconds waited for it afterwards; None: not run yet.
     """
 
     values: np.ndarray
@@ -64,6 +67,7 @@ class RawSolution:
     build_s: float
     share: np.ndarray | None = None
     notes: tuple[str, ...] = ()
+    travel: tuple[Any, float] | None = None
 
 
 class Strategy(Protocol[F_contra]):

@@ -61,6 +61,7 @@ import dataclasses
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -76,6 +77,7 @@ from ._master import CapacityCuts
 from ._matrix import LPSession, _Matrix, _solve_highs
 from ._repair import repair_plan
 from ._starts import restricted_plan
+from ._travel import SpeculativeTravel
 
 if TYPE_CHECKING:
     from ._formulation import PlacementFormulation
@@ -457,16 +459,43 @@ class SiteDecomposition:
         return bound
 
     def _pool_family(self) -> tuple[tuple[sp.csr_matrix, np.ndarray], np.ndarray]:
-        """The capacity, MIR and static-site rows of every pool set as one matrix, and
-        the pool set of each row."""
-        rows: list[tuple[np.ndarray, np.ndarray, float]] = []
-        owner: list[int] = []
-        for k, sites in enumerate(self.pool_sets):
-            base = self._capacity_row(sites, float(self.pool_scans[k]))
-            family = [base, *self.strengthened(base)]
-            rows.extend(family)
-            owner.extend([k] * len(family))
-        return _rows_matrix(rows, self.A0.shape[1]), np.array(owner, dtype=np.int64)
+        """The capacity, MIR and static-site rows (:meth:`strengthened`) of every pool set
+        as one matrix, and the pool set of each row; built a kind of row at a time
+        (England's 5,817 sets one by one took 0.23 s, this 0.04 s)."""
+        P, off = self.pool.tocsr(), self.model._off
+        b = np.asarray(self.pool_need, dtype=float)
+        k_of = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))  # set of each entry
+        sites = P.indices.astype(np.int64)
+        ones = np.ones(len(b))
+        # (sets kept, first block's column offset, its value, the m value, rhs) per kind
+        kinds = [(np.ones(len(b), bool), off["s"], self.a_s * ones, self.a_m * ones, b)]
+        if self.integral:
+            big = b >= 0.5
+            rem = np.where(big, b % self.a_s, 0.0)
+            if self.a_s > 1 and self.a_m <= self.a_s:
+                mir = big & (rem > 0.5)
+                a_m = self.a_m / np.where(mir, rem, 1.0)
+                kinds.append((mir, off["s"], ones, a_m, np.ceil(b / self.a_s)))
+            static = np.minimum(self.a_m / np.where(big, b, 1.0), 1.0)
+            kinds.append((big, off["t"], ones, static, ones))
+        rows, cols, vals, rhs, owner = [], [], [], [], []
+        start = 0
+        for keep, first, v_first, v_m, right in kinds:
+            kept = np.flatnonzero(keep)
+            on = keep[k_of]
+            ks, ss = k_of[on], sites[on]
+            local = start + np.searchsorted(kept, ks)
+            rows += [local, local]
+            cols += [first + ss, off["m"] + ss]
+            vals += [v_first[ks], v_m[ks]]
+            rhs.append(right[kept])
+            owner.append(kept)
+            start += len(kept)
+        M = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(start, self.A0.shape[1]),
+        )
+        return (M, np.concatenate(rhs)), np.concatenate(owner).astype(np.int64)
 
     # ------------------------------------------------------------------ checks
     def check(self, x: np.ndarray) -> tuple[bool, list[tuple[np.ndarray, np.ndarray, float]]]:
@@ -511,9 +540,12 @@ class SiteDecomposition:
         mip_gap: float | None,
         threads: int | None,
         max_rounds: int | None = None,
+        on_incumbent: Callable[[np.ndarray, float], None] | None = None,
     ) -> tuple[SolveInfo, np.ndarray | None, dict[str, float]]:
         """Run the loop; returns the info, the best plan (master columns) and counts.
-        ``max_rounds`` stops it after that many master solves (deterministic)."""
+        ``max_rounds`` stops it after that many master solves (deterministic);
+        ``on_incumbent(plan, gap)`` sees each new best plan (master columns) as it is
+        found, with its relative gap to the bound proven so far."""
         t0 = time.perf_counter()
         rel = _DEFAULT_GAP if mip_gap is None else float(mip_gap)
         best: np.ndarray | None = None
@@ -547,6 +579,8 @@ class SiteDecomposition:
                 state.queued.extend(rows)
                 if fits:  # the assignment exists: a plan for the full model
                     upper_bound, best = objective, x.copy()
+                    if on_incumbent is not None:
+                        on_incumbent(best, _gap(upper_bound, bound))
                 elif state.repaired == 0:
                     # add capacity where the flow is short: a plan near this one (once a
                     # round: each repair costs a few maximum flows)
@@ -556,6 +590,8 @@ class SiteDecomposition:
                         value = float(self.cost @ fixed)
                         if value < upper_bound - tolerance(upper_bound):
                             upper_bound, best = value, fixed
+                            if on_incumbent is not None:
+                                on_incumbent(best, _gap(upper_bound, bound))
                 state.stop |= at_bound
 
             def should_stop(primal: float, dual: float, state: _Round = state) -> bool:
@@ -661,16 +697,28 @@ class DecompositionStrategy:
         cost = model._cost_vector()
         dec = SiteDecomposition(model, cost)
         reserve = min(limit / 4, _DECOMPOSE_RESERVE_S)
-        info, plan, counts = dec.solve(
-            limit - reserve - (time.perf_counter() - t0), mip_gap, threads, self.max_rounds
-        )
+        # with a travel stage next, it starts on each new incumbent while the proof goes on
+        spec = None
+        if model.travel_cost_tolerance is not None and SpeculativeTravel.useful():
+            spec = SpeculativeTravel(model, model.travel_cost_tolerance)
+        try:
+            info, plan, counts = dec.solve(
+                limit - reserve - (time.perf_counter() - t0),
+                mip_gap,
+                threads,
+                self.max_rounds,
+                on_incumbent=None if spec is None else lambda p, g: spec.offer(_values(dec, p), g),
+            )
+        except BaseException:
+            if spec is not None:
+                spec.cancel()
+            raise
         if info.status == Status.INFEASIBLE:  # no plan serves every coverable zone
             logger.info("decomposition: hard coverage infeasible; solving the monolithic MIP")
             return None
         values = None
         if plan is not None:
-            values = np.zeros(model._ncol)
-            values[dec.cuts.cols] = plan
+            values = _values(dec, plan)
         by_rounds = info.solver_status == "round limit reached"
         if info.status != Status.OPTIMAL and dec.last_plan is not None and not by_rounds:
             # not proven in time: the MIP over the last master plan's sites often finds a
@@ -682,6 +730,8 @@ class DecompositionStrategy:
                 values = other
                 logger.info("decomposition: the last master plan's sites gave %.6g", cost @ other)
         if values is None:
+            if spec is not None:
+                spec.cancel()
             logger.info("decomposition: %s; solving the monolithic MIP", info.solver_status)
             return None
         objective = float(cost @ values)
@@ -691,19 +741,15 @@ class DecompositionStrategy:
         info = dataclasses.replace(
             info, objective=objective, mip_gap=gap, status=status_from_gap(gap, proven=True)
         )
+        values = _served(model, dec, values)
         u = slice(model._u0, model._u0 + model.n_groups)
         capacity = dec.cuts.capacity(values)
-        # a group is served iff an open site is within reach (zones without demand under
-        # "cover_then_cost" may be left unserved; all others are served in full)
-        reach = np.bincount(
-            model.gp_group, weights=(capacity > 0)[model.gp_site], minlength=model.n_groups
-        )
-        values[u] = np.where(reach > 0, 0.0, 1.0)
         # with a travel stage next, the zones are assigned once, to its plan
         share = (
             None if model.travel_cost_tolerance is not None else assign(model, capacity, values[u])
         )
         info = dataclasses.replace(info, runtime_s=time.perf_counter() - t0)
+        travel = None if spec is None else spec.take(values)
         stages = [("cost", info)]
         if model.objective == "cover_then_cost":
             # every coverable zone served: the first stage's minimum (zero) is reached
@@ -724,4 +770,30 @@ class DecompositionStrategy:
             build_s=model.build_time_s,
             share=share,
             notes=(note,),
+            travel=travel,
         )
+
+
+def _gap(upper: float, lower: float) -> float:
+    """Relative gap of a plan's cost ``upper`` to the bound ``lower``."""
+    return max(0.0, (upper - lower) / max(abs(upper), 1e-9))
+
+
+def _served(model: PlacementFormulation, dec: SiteDecomposition, values: np.ndarray) -> np.ndarray:
+    """``values`` with each group's uncovered share: served iff an open site is within
+    reach (zones without demand under ``"cover_then_cost"`` may be left unserved; all
+    others are served in full)."""
+    out = values.copy()
+    capacity = dec.cuts.capacity(out)
+    reach = np.bincount(
+        model.gp_group, weights=(capacity > 0)[model.gp_site], minlength=model.n_groups
+    )
+    out[model._u0 : model._u0 + model.n_groups] = np.where(reach > 0, 0.0, 1.0)
+    return out
+
+
+def _values(dec: SiteDecomposition, plan: np.ndarray) -> np.ndarray:
+    """The full column vector of a master plan, as the strategy returns it."""
+    values = np.zeros(dec.model._ncol)
+    values[dec.cuts.cols] = plan
+    return _served(dec.model, dec, values)

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 _REL_TOL = 1e-6  # a capacity row counts as violated above this relative shortfall
 _INT_MAX = 2**31 - 1  # scipy's maximum_flow works on int32 capacities
 _FLOW_UNITS = 1e9  # total supply in integer flow units (resolution ~1e-4 scans/yr)
+_DENSE_FLOPS = 2e10  # inside_demand: dense block products up to this many multiply-adds
+_DENSE_BLOCK = 1024  # ... this many rows at a time (England: 23 MB a block)
 
 
 def rows_within(A: sp.spmatrix, cols: np.ndarray) -> np.ndarray:
@@ -104,7 +106,23 @@ class CapacityCuts:
         return R, self.inside_demand(R)
 
     def inside_demand(self, R: sp.csr_matrix) -> np.ndarray:
-        """Demand of the served groups whose reachable set lies inside each 0/1 row of R."""
+        """Demand of the served groups whose reachable set lies inside each 0/1 row of R.
+
+        A group lies inside a row when the row holds all its sites: the row's
+        intersection count with the group equals the group's size. The counts come from
+        a dense product in blocks of rows when that is cheap (float32 counts of up to
+        2^24 sites are exact): England's 5,693 x 5,708 counts over 208 sites take 0.13 s
+        against 0.46 s for the sparse product, whose 15 M nonzeros dominate."""
+        served = np.flatnonzero(self.served & (self.size > 0))
+        if R.shape[0] * len(served) * self.n <= _DENSE_FLOPS:
+            Bd = self.B[served].toarray().astype(np.float32).T.copy()  # sites x groups
+            size = self.size[served].astype(np.float32)
+            gd = self.model.gd[served]
+            out = np.zeros(R.shape[0])
+            for a in range(0, R.shape[0], _DENSE_BLOCK):
+                inter = R[a : a + _DENSE_BLOCK].toarray().astype(np.float32) @ Bd
+                out[a : a + _DENSE_BLOCK] = (inter >= size - 0.5) @ gd
+            return out
         inter = (R @ self.B.T).tocoo()
         ok = (inter.data == self.size[inter.col]) & self.served[inter.col]
         return np.bincount(inter.row[ok], self.model.gd[inter.col[ok]], minlength=R.shape[0])
