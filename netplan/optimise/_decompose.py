@@ -31,9 +31,11 @@ callback, as solve-and-add rounds):
    assignment exists and, if not, names the short site sets (the source side of a minimum
    cut), whose rows are queued. A plan that passes is feasible for the full model: the
    best such plan is the incumbent and bounds the next masters (``objective_bound``).
-3. A round stops once ``_ROUND_CUTS`` rows are queued and the master is within
-   ``_ROUND_GAP`` of its own bound, or once a plan at the proven bound is found; the
-   queued rows are added and the master solved again.
+3. While HiGHS's incumbent is a plan that fits (or none), its pruning holds for the full
+   model and the master runs on to its proof. Once it is a plan that does not fit, the
+   round stops when ``_ROUND_CUTS`` rows are queued and the master is within
+   ``_ROUND_GAP`` of its own bound, or ``_ROUND_POLLS`` polls later, or once a plan at
+   the proven bound is found; the queued rows are added and the master solved again.
 4. Every master is a relaxation of the full model, and adding rows only raises its
    optimum, so the best bound any round proves is a lower bound for the full model. The
    loop ends when the incumbent meets it (within the MIP gap): that plan is optimal for
@@ -166,6 +168,9 @@ class _Round:
     plans: int = 0
     repaired: int = 0
     stop: bool = False
+    #: HiGHS's incumbent, if any, fits (or costs no less than the best plan that does):
+    #: its pruning then holds for the full model, and the solve may run to its proof
+    valid: bool = True
 
 
 def _rows_matrix(
@@ -570,6 +575,7 @@ class SiteDecomposition:
                 x = np.r_[np.round(x[: self.cuts.u0]), x[self.cuts.u0 :]]  # no round-off
                 objective = float(self.cost @ x)
                 if objective >= upper_bound - tolerance(upper_bound):
+                    state.valid = True  # HiGHS prunes by a plan no better than ours
                     return
                 state.plans += 1
                 self.last_plan = x.copy()
@@ -577,6 +583,7 @@ class SiteDecomposition:
                 bound = max(state.lower, self.bound(dual_bound))
                 at_bound = objective <= bound + tolerance(objective)
                 state.queued.extend(rows)
+                state.valid = fits
                 if fits:  # the assignment exists: a plan for the full model
                     upper_bound, best = objective, x.copy()
                     if on_incumbent is not None:
@@ -597,6 +604,11 @@ class SiteDecomposition:
             def should_stop(primal: float, dual: float, state: _Round = state) -> bool:
                 if state.stop:
                     return True
+                if state.valid:
+                    # the plan HiGHS prunes by fits: the rows queued only cut off plans it
+                    # prunes anyway, and finishing this solve proves it (England: the
+                    # optimum's round went on to its proof instead of one more master)
+                    return False
                 if state.queued:
                     state.polls_since_queued += 1
                     if state.polls_since_queued > _ROUND_POLLS:
