@@ -94,6 +94,79 @@ class TravelOutcome:
     share: np.ndarray | None = None  # the plan's zone assignment, when already solved
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """What the search needs that does not depend on the plan: the travel groups and
+    their pairs (internal; built once per model, :func:`travel_groups`)."""
+
+    zone_unit: np.ndarray  # travel group of each zone
+    nu: int  # number of travel groups
+    ud: np.ndarray  # scans a year of each group
+    cov: np.ndarray  # coverable zones in each group
+    pg: np.ndarray  # group of each group pair
+    pj: np.ndarray  # site of each group pair
+    pt: np.ndarray  # the group's demand-weighted mean minutes along each pair
+    rank: np.ndarray  # each pair's rank among its group's sites, nearest first
+    site_rows: sp.csr_matrix  # the model's rows over site and tracer columns only
+    rows_lo: np.ndarray
+    rows_hi: np.ndarray
+
+
+_GROUPS_LOCK = threading.Lock()
+
+
+def travel_groups(model: PlacementFormulation) -> _Groups:
+    """The travel groups of ``model`` and their pairs, built on first use and kept on
+    the model (the decomposition starts them in a thread while the cost stage runs)."""
+    with _GROUPS_LOCK:
+        cached = model.__dict__.get("_travel_groups_cache")
+        if cached is None:
+            cached = _build_groups(model)
+            model.__dict__["_travel_groups_cache"] = cached
+    return cached
+
+
+def _build_groups(model: PlacementFormulation) -> _Groups:
+    n = model.n_sites
+    # the search works on finer groups than the cost stage's: zones merged for cost
+    # share their reachable sites, not their minutes (much of London reaches the same
+    # hospitals within the hour). Zones are grouped here only when they also share
+    # their _KEY_SITES nearest candidates; a group's minutes to a site are its zones'
+    # demand-weighted mean.
+    zone_unit, nu = _travel_groups(model)
+    ud = np.bincount(zone_unit, weights=model.d, minlength=nu)
+    cov = np.bincount(zone_unit, weights=model.coverable.astype(float), minlength=nu)
+    key = zone_unit[model.pz].astype(np.int64) * n + model.ps
+    ukey, inv = np.unique(key, return_inverse=True)
+    w = model.d[model.pz]
+    num = np.bincount(inv, weights=w * model.pt, minlength=len(ukey))
+    den = np.bincount(inv, weights=w, minlength=len(ukey))
+    mins = np.bincount(inv, weights=model.pt, minlength=len(ukey)) / np.bincount(inv)
+    pg = (ukey // n).astype(np.int64)
+    pj = (ukey % n).astype(np.int64)
+    pt = np.where(den > 0, num / np.maximum(den, _EPS), mins)
+    rank = np.zeros(len(pg), np.int64)
+    order = np.lexsort((pt, pg))
+    first = np.r_[0, np.flatnonzero(np.diff(pg[order])) + 1]
+    rank[order] = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+    # site rows of the model that involve only site and tracer columns
+    cols = np.r_[np.arange(5 * n), model._q0 + np.arange(len(model.matrix.cost) - model._q0)]
+    rows = rows_within(model.matrix.A, cols)
+    return _Groups(
+        zone_unit,
+        nu,
+        ud,
+        cov,
+        pg,
+        pj,
+        pt,
+        rank,
+        model.matrix.A.tocsr()[rows],
+        model.matrix.row_lower[rows],
+        model.matrix.row_upper[rows],
+    )
+
+
 class _Search:
     """The pieces of the search that do not change between moves."""
 
@@ -107,45 +180,21 @@ class _Search:
         self.cost = model._cost_vector()
         self.lower = model.matrix.lower
         self.upper = model.matrix.upper
-        # the search works on finer groups than the cost stage's: zones merged for cost
-        # share their reachable sites, not their minutes (much of London reaches the same
-        # hospitals within the hour). Zones are grouped here only when they also share
-        # their _KEY_SITES nearest candidates; a group's minutes to a site are its zones'
-        # demand-weighted mean.
-        zone_unit, self.nu = _travel_groups(model)
-        uz = np.bincount(zone_unit, weights=model.d, minlength=self.nu)
-        self.ud = uz
+        groups = travel_groups(model)
+        zone_unit, self.nu, self.ud = groups.zone_unit, groups.nu, groups.ud
+        self.pg, self.pj, self.pt = groups.pg, groups.pj, groups.pt
+        self.rows_A, self.rows_lo, self.rows_hi = groups.site_rows, groups.rows_lo, groups.rows_hi
         u_zone = values[model._u0 : model._u0 + model.n_groups][model.zone_group]
-        cov = np.bincount(zone_unit, weights=model.coverable.astype(float), minlength=self.nu)
         u_unit = np.zeros(self.nu)
         u_unit[zone_unit] = u_zone  # zones of a unit share their cost group's share
-        self.supply = np.where((cov > 0) & (uz > 0), 1.0 - u_unit, 0.0)
+        self.supply = np.where((groups.cov > 0) & (self.ud > 0), 1.0 - u_unit, 0.0)
         self.supply[self.supply < 1e-9] = 0.0
-        key = zone_unit[model.pz].astype(np.int64) * n + model.ps
-        ukey, inv = np.unique(key, return_inverse=True)
-        w = model.d[model.pz]
-        num = np.bincount(inv, weights=w * model.pt, minlength=len(ukey))
-        den = np.bincount(inv, weights=w, minlength=len(ukey))
-        mins = np.bincount(inv, weights=model.pt, minlength=len(ukey)) / np.bincount(inv)
-        self.pg = (ukey // n).astype(np.int64)
-        self.pj = (ukey % n).astype(np.int64)
-        self.pt = np.where(den > 0, num / np.maximum(den, _EPS), mins)
         served = self.supply[self.pg] > 0
         # the LP's pairs: each served zone's _NEAREST nearest candidates, and every site
         # the cost plan opens (so the cost plan's own assignment stays possible)
-        rank = np.zeros(len(self.pg), np.int64)
-        order = np.lexsort((self.pt, self.pg))
-        first = np.r_[0, np.flatnonzero(np.diff(self.pg[order])) + 1]
-        rank[order] = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
         cap0 = values[off["s"] : off["s"] + n] + values[off["m"] : off["m"] + n]
-        near = (rank < _NEAREST) | (cap0[self.pj] > 0.5)
+        near = (groups.rank < _NEAREST) | (cap0[self.pj] > 0.5)
         self.pairs = np.flatnonzero(served & near)
-        # site rows of the model that involve only site and tracer columns
-        cols = np.r_[np.arange(5 * n), model._q0 + np.arange(len(model.matrix.cost) - model._q0)]
-        rows = rows_within(model.matrix.A, cols)
-        self.rows_A = model.matrix.A.tocsr()[rows]
-        self.rows_lo = model.matrix.row_lower[rows]
-        self.rows_hi = model.matrix.row_upper[rows]
 
     # ------------------------------------------------------------------ a plan
     def vector(self, s: np.ndarray, m: np.ndarray) -> np.ndarray | None:
@@ -499,6 +548,17 @@ class SpeculativeTravel:
     def useful() -> bool:
         """Whether a second CPU is there to run the search on."""
         return default_workers() >= 2
+
+    def prepare(self) -> None:
+        """Build the travel groups (:func:`travel_groups`) in a background thread."""
+
+        def run() -> None:
+            try:
+                travel_groups(self.model)
+            except Exception:  # the search builds them again and raises it there
+                logger.debug("travel groups: built again by the search", exc_info=True)
+
+        threading.Thread(target=run, name="netplan-travel-groups", daemon=True).start()
 
     def offer(self, values: np.ndarray, gap: float) -> None:
         """Start the search on the plan ``values``, proven within ``gap`` (relative) of
