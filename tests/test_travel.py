@@ -168,7 +168,9 @@ def test_travel_alongside_the_proof_gives_the_plan_of_the_stage_run_after_it(
 ) -> None:
     # the decomposition starts the travel stage on its incumbent while it proves it; the
     # result must be the one of running the stage afterwards, figure for figure
-    from netplan.optimise import _travel
+    from netplan.optimise import _decompose, _travel
+
+    monkeypatch.setattr(_decompose, "_INCUMBENT_POLLS", 0)  # pass on every incumbent at once
 
     def solve(alongside: bool):
         monkeypatch.setattr(_travel.SpeculativeTravel, "useful", staticmethod(lambda: alongside))

@@ -48,13 +48,13 @@ of the cost grain (:func:`cost_grain`), which prefers capacity where the demand 
 it; its bounds are rounded up to whole grains (:meth:`SiteDecomposition.bound`).
 
 The zones are then assigned to the open sites by one LP (:func:`netplan.optimise._assign.
-assign`). :class:`DecompositionStrategy` wraps the loop as a solve strategy (a
-:class:`~netplan.optimise._core.Strategy`): it runs it, tries the MIP over the last
-master plan's sites when the proof is not done, and returns the plan with its bound.
-Measured on the England default (``benchmarks/bench_optimise.py --scaling``, quiet 2-core
-machine): proven optimal at £40.71 m/yr in 19 s (the LP phase and 3 master solves); before
-the LP phase it took 12 master solves and 80-150 s, and the monolithic MIP ends at a 2-3 %
-gap in 60 s.
+assign`). :class:`netplan.optimise._site_strategy.DecompositionStrategy` wraps the loop as
+a solve strategy: it runs it, tries the MIP over the last master plan's sites when the
+proof is not done, and returns the plan with its bound. Measured on the England default
+(``benchmarks/bench_optimise.py``, quiet 2-core machine, HiGHS 1.16): proven optimal at
+£40.71 m/yr in 8.2 s (set-up 0.3 s, the LP phase 0.8 s and 3 master solves); with masters
+that stopped for rows while their incumbent fitted it took 12-14 s, before the LP phase
+12 master solves and 80-150 s, and the monolithic MIP ends at a 2-3 % gap in 60 s.
 """
 
 from __future__ import annotations
@@ -71,15 +71,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from .. import settings
-from ._assign import assign
 from ._base import SolveInfo, Status, status_from_gap
-from ._core import RawSolution, stage_record
 from ._master import CapacityCuts
 from ._matrix import LPSession, _Matrix, _solve_highs
 from ._repair import repair_plan
-from ._starts import restricted_plan
-from ._travel import SpeculativeTravel
 
 if TYPE_CHECKING:
     from ._formulation import PlacementFormulation
@@ -601,6 +596,8 @@ class SiteDecomposition:
                 if fits:  # the assignment exists: a plan for the full model
                     upper_bound, best = objective, x.copy()
                     pending[:] = [best, _gap(upper_bound, bound), 0]
+                    if _INCUMBENT_POLLS <= 0:
+                        announce()
                 elif state.repaired == 0:
                     # add capacity where the flow is short: a plan near this one (once a
                     # round: each repair costs a few maximum flows)
@@ -611,6 +608,8 @@ class SiteDecomposition:
                         if value < upper_bound - tolerance(upper_bound):
                             upper_bound, best = value, fixed
                             pending[:] = [best, _gap(upper_bound, bound), 0]
+                            if _INCUMBENT_POLLS <= 0:
+                                announce()
                 state.stop |= at_bound
 
             def should_stop(primal: float, dual: float, state: _Round = state) -> bool:
@@ -698,131 +697,6 @@ class SiteDecomposition:
         return info, best, counts
 
 
-class DecompositionStrategy:
-    """Solve by :class:`SiteDecomposition` (a :class:`~netplan.optimise._core.Strategy`).
-
-    For ``"cost"`` with hard coverage and ``"cover_then_cost"``, without cyclotron
-    capacity (the caller checks). :meth:`solve` returns None when no plan serves every
-    coverable zone, or none was found in time, so the caller solves the monolithic MIP.
-    The zones always go to the nearest open site with room (:func:`~netplan.optimise.
-    _assign.assign`).
-    """
-
-    def __init__(self, max_rounds: int | None = None) -> None:
-        self.max_rounds = max_rounds
-
-    def solve(
-        self,
-        formulation: PlacementFormulation,
-        time_limit_s: float | None,
-        mip_gap: float | None,
-        threads: int | None,
-    ) -> RawSolution | None:
-        """Run the decomposition; the plan, its bound and the zones' shares, or None."""
-        model = formulation
-        limit = float(settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
-        t0 = time.perf_counter()
-        cost = model._cost_vector()
-        dec = SiteDecomposition(model, cost)
-        reserve = min(limit / 4, _DECOMPOSE_RESERVE_S)
-        # with a travel stage next, it starts on each new incumbent while the proof goes on
-        spec = None
-        if model.travel_cost_tolerance is not None and SpeculativeTravel.useful():
-            spec = SpeculativeTravel(model, model.travel_cost_tolerance)
-            spec.prepare()  # the travel groups, in a thread, while the cost stage starts
-        try:
-            info, plan, counts = dec.solve(
-                limit - reserve - (time.perf_counter() - t0),
-                mip_gap,
-                threads,
-                self.max_rounds,
-                on_incumbent=None if spec is None else lambda p, g: spec.offer(_values(dec, p), g),
-            )
-        except BaseException:
-            if spec is not None:
-                spec.cancel()
-            raise
-        if info.status == Status.INFEASIBLE:  # no plan serves every coverable zone
-            logger.info("decomposition: hard coverage infeasible; solving the monolithic MIP")
-            return None
-        values = None
-        if plan is not None:
-            values = _values(dec, plan)
-        by_rounds = info.solver_status == "round limit reached"
-        if info.status != Status.OPTIMAL and dec.last_plan is not None and not by_rounds:
-            # not proven in time: the MIP over the last master plan's sites often finds a
-            # better plan than the master's checked ones; the master's bound still holds
-            used = dec.cuts.capacity(dec.last_plan) > 0
-            left = limit - (time.perf_counter() - t0)
-            other = restricted_plan(model, used, dec.must_serve, cost, left, threads)
-            if other is not None and (values is None or cost @ other < cost @ values):
-                values = other
-                logger.info("decomposition: the last master plan's sites gave %.6g", cost @ other)
-        if values is None:
-            if spec is not None:
-                spec.cancel()
-            logger.info("decomposition: %s; solving the monolithic MIP", info.solver_status)
-            return None
-        objective = float(cost @ values)
-        gap = math.inf
-        if math.isfinite(info.dual_bound):
-            gap = max(0.0, (objective - info.dual_bound) / max(abs(objective), 1e-9))
-        info = dataclasses.replace(
-            info, objective=objective, mip_gap=gap, status=status_from_gap(gap, proven=True)
-        )
-        values = _served(model, dec, values)
-        u = slice(model._u0, model._u0 + model.n_groups)
-        capacity = dec.cuts.capacity(values)
-        # with a travel stage next, the zones are assigned once, to its plan
-        share = (
-            None if model.travel_cost_tolerance is not None else assign(model, capacity, values[u])
-        )
-        info = dataclasses.replace(info, runtime_s=time.perf_counter() - t0)
-        travel = None if spec is None else spec.take(values)
-        stages = [("cost", info)]
-        if model.objective == "cover_then_cost":
-            # every coverable zone served: the first stage's minimum (zero) is reached
-            zero = SolveInfo(Status.OPTIMAL, 0.0, 0.0, 0.0, "optimal", 0.0)
-            stages.insert(0, ("uncovered_scans", zero))
-        note = (
-            f"solved by site decomposition: {counts['rounds']} master solves, "
-            f"{counts['plans']} plans checked by maximum flow, {counts['rows']} capacity rows; "
-            f"bound £{info.dual_bound:,.0f}, zones sent to the nearest open site with room"
-        )
-        return RawSolution(
-            values=values,
-            bound=info.dual_bound,
-            status=info.status,
-            solver="highs",
-            infos=tuple(i for _, i in stages),
-            stages=tuple(stage_record(label, i) for label, i in stages),
-            build_s=model.build_time_s,
-            share=share,
-            notes=(note,),
-            travel=travel,
-        )
-
-
 def _gap(upper: float, lower: float) -> float:
     """Relative gap of a plan's cost ``upper`` to the bound ``lower``."""
     return max(0.0, (upper - lower) / max(abs(upper), 1e-9))
-
-
-def _served(model: PlacementFormulation, dec: SiteDecomposition, values: np.ndarray) -> np.ndarray:
-    """``values`` with each group's uncovered share: served iff an open site is within
-    reach (zones without demand under ``"cover_then_cost"`` may be left unserved; all
-    others are served in full)."""
-    out = values.copy()
-    capacity = dec.cuts.capacity(out)
-    reach = np.bincount(
-        model.gp_group, weights=(capacity > 0)[model.gp_site], minlength=model.n_groups
-    )
-    out[model._u0 : model._u0 + model.n_groups] = np.where(reach > 0, 0.0, 1.0)
-    return out
-
-
-def _values(dec: SiteDecomposition, plan: np.ndarray) -> np.ndarray:
-    """The full column vector of a master plan, as the strategy returns it."""
-    values = np.zeros(dec.model._ncol)
-    values[dec.cuts.cols] = plan
-    return _served(dec.model, dec, values)

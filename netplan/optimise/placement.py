@@ -42,7 +42,6 @@ from ._base import status_from_gap as status_from_gap
 from ._core import EPS, SITE_BLOCKS, RawSolution, Strategy
 from ._core import OBJECTIVES as OBJECTIVES
 from ._decompose import _DECOMPOSE_RESERVE_S as _DECOMPOSE_RESERVE_S
-from ._decompose import DecompositionStrategy
 from ._formulation import _REGION_MIN_SCANNERS as _REGION_MIN_SCANNERS
 from ._formulation import PlacementFormulation
 from ._inputs import _INFEASIBLE as _INFEASIBLE
@@ -55,6 +54,7 @@ from ._monolithic import _WITH_START_OPTIONS as _WITH_START_OPTIONS
 from ._monolithic import MonolithicMIP
 from ._result_builder import THRESHOLDS_MINUTES as THRESHOLDS_MINUTES
 from ._result_builder import build_result
+from ._site_strategy import DecompositionStrategy
 from ._starts import greedy_start, rounding_start
 from ._travel import with_travel
 from .result import PlacementResult
