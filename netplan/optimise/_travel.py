@@ -628,14 +628,22 @@ def with_travel(model: PlacementFormulation, raw: RawSolution) -> tuple[RawSolut
     alongside = raw.travel is not None
     if raw.travel is not None:
         out, waited = raw.travel
-        # the stage's record counts the wait after the cost stage, so stage times add up
-        # to the solve's wall time; the summary keeps the search's own time
+        # the stage's record counts the wait after the cost stage (the job also assigned
+        # the zones), so stage times add up to the solve's wall time; the summary keeps
+        # the search's own time
         stage_info = dataclasses.replace(out.info, runtime_s=waited)
     else:
         out = travel_stage(model, raw.values, tolerance)
         stage_info = out.info
     values = out.values
-    share = out.share if out.share is not None else _assign_plan(model, values)
+    if out.share is not None:
+        share = out.share
+    else:  # the zones' assignment LP counts in the stage's time
+        t0 = time.perf_counter()
+        share = _assign_plan(model, values)
+        stage_info = dataclasses.replace(
+            stage_info, runtime_s=stage_info.runtime_s + time.perf_counter() - t0
+        )
     cost = float(model._cost_vector() @ values)
     cost0 = float(model._cost_vector() @ raw.values)
     note = (
