@@ -71,8 +71,8 @@ _LP_ITERATIONS = 4000
 #: open sites). A plan that would need a group's farther sites is not considered.
 _NEAREST = 10
 #: The travel stage starts alongside the cost stage's proof on an incumbent within this
-#: relative gap of the bound (England: the first incumbent is 3.3 % above, the optimum,
-#: found in the second round, 0.1 %).
+#: relative gap of the bound (England: the first incumbent is 3.3 % above, a later one
+#: 0.15 %, the optimum at the bound).
 _SPECULATE_GAP = 0.01
 #: Zones share a travel group when they share their cost group and this many nearest sites.
 _KEY_SITES = 3
@@ -536,8 +536,9 @@ class SpeculativeTravel:
     plan the search ran on, and None otherwise (then the caller runs the stage itself).
     The job also assigns the zones to its plan (the assignment LP, 1.1 s on England).
     The travel stage depends only on the plan, so the result is the same either way;
-    measured on the England default (2 cores): cost then travel 12.8 s + 6.4 s one after
-    the other, 14.3 s side by side.
+    measured on the England default (2 cores) when its optimum was found in the second of
+    three masters: cost then travel 12.8 s + 6.4 s one after the other, 14.3 s side by
+    side (now the last master finds it, and the search runs after the proof).
     """
 
     def __init__(self, model: PlacementFormulation, tolerance: float) -> None:

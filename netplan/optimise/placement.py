@@ -359,7 +359,7 @@ class PlacementModel(PlacementFormulation):
             :mod:`netplan.optimise._decompose`: a site-level master with capacity rows
             for site sets, checked by maximum flow, re-solved until its bound meets the
             best plan. Same optimum, proven far faster at scale (England default: proven
-            optimal in 23-39 s where the monolithic MIP ends at a 2-3 % gap in 60 s). If no
+            optimal in 8-10 s where the monolithic MIP ends at a 2-3 % gap in 60 s). If no
             plan serves every coverable zone, or none is found in time, the monolithic
             MIP is solved instead. ``False`` always solves the monolithic MIP.
         max_rounds
