@@ -21,7 +21,7 @@ from .. import settings
 from ._assign import assign
 from ._base import SolveInfo, Status, status_from_gap
 from ._core import RawSolution, stage_record
-from ._decompose import _DECOMPOSE_RESERVE_S, SiteDecomposition
+from ._decompose import _DECOMPOSE_RESERVE_S, SiteDecomposition, _gap
 from ._starts import restricted_plan
 from ._travel import SpeculativeTravel
 
@@ -89,7 +89,7 @@ class DecompositionStrategy:
             left = limit - (time.perf_counter() - t0)
             other = restricted_plan(model, used, dec.must_serve, cost, left, threads)
             if other is not None and (values is None or cost @ other < cost @ values):
-                values = other
+                values = _served(dec, other)
                 logger.info("decomposition: the last master plan's sites gave %.6g", cost @ other)
         if values is None:
             if spec is not None:
@@ -97,13 +97,10 @@ class DecompositionStrategy:
             logger.info("decomposition: %s; solving the monolithic MIP", info.solver_status)
             return None
         objective = float(cost @ values)
-        gap = math.inf
-        if math.isfinite(info.dual_bound):
-            gap = max(0.0, (objective - info.dual_bound) / max(abs(objective), 1e-9))
+        gap = _gap(objective, info.dual_bound) if math.isfinite(info.dual_bound) else math.inf
         info = dataclasses.replace(
             info, objective=objective, mip_gap=gap, status=status_from_gap(gap, proven=True)
         )
-        values = _served(model, dec, values)
         u = slice(model._u0, model._u0 + model.n_groups)
         capacity = dec.cuts.capacity(values)
         # with a travel stage next, the zones are assigned once, to its plan
@@ -136,11 +133,11 @@ class DecompositionStrategy:
         )
 
 
-def _served(model: PlacementFormulation, dec: SiteDecomposition, values: np.ndarray) -> np.ndarray:
+def _served(dec: SiteDecomposition, values: np.ndarray) -> np.ndarray:
     """``values`` with each group's uncovered share: served iff an open site is within
     reach (zones without demand under ``"cover_then_cost"`` may be left unserved; all
     others are served in full)."""
-    out = values.copy()
+    model, out = dec.model, values.copy()
     capacity = dec.cuts.capacity(out)
     reach = np.bincount(
         model.gp_group, weights=(capacity > 0)[model.gp_site], minlength=model.n_groups
@@ -153,4 +150,4 @@ def _values(dec: SiteDecomposition, plan: np.ndarray) -> np.ndarray:
     """The full column vector of a master plan, as the strategy returns it."""
     values = np.zeros(dec.model._ncol)
     values[dec.cuts.cols] = plan
-    return _served(dec.model, dec, values)
+    return _served(dec, values)
