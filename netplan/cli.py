@@ -476,6 +476,7 @@ def _run_all(args: argparse.Namespace, scenarios: list) -> list:
             scheduler=args.scheduler,
             workers=args.workers,
             on_done=lambda done, total, label: bar.update(1),
+            warm_start=getattr(args, "warm_start", False),
         )
 
 
@@ -504,8 +505,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return _write_comparison(results, args, title=f"Sweep of {args.scenario.name}")
 
 
-def _add_executor(p: argparse.ArgumentParser) -> None:
-    """--executor, --scheduler and --workers of a multi-run command."""
+def _add_executor(p: argparse.ArgumentParser, *, runs: bool = False) -> None:
+    """--executor, --scheduler and --workers of a multi-run command (and ``--warm-start``
+    for the commands that run whole scenarios, ``runs``)."""
     p.add_argument(
         "--executor",
         choices=["serial", "processes", "dask"],
@@ -520,6 +522,15 @@ def _add_executor(p: argparse.ArgumentParser) -> None:
         "(with --executor dask)",
     )
     p.add_argument("--workers", type=_whole, help="local worker processes (default: the CPU count)")
+    if not runs:
+        return
+    p.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="run the first scenario of each set of shared inputs first and start the others "
+        "from its plan: same optima, proven sooner, but among plans of equal cost a run may "
+        "get another one than on its own (default: every run from scratch)",
+    )
 
 
 def _cmd_uncertainty(args: argparse.Namespace) -> int:
@@ -654,7 +665,7 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     )
     c.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     c.add_argument("--force", action="store_true", help=force_help)
-    _add_executor(c)
+    _add_executor(c, runs=True)
     _add_mirror(c)
     c.set_defaults(func=_cmd_compare)
     w = sub.add_parser(
@@ -674,7 +685,7 @@ def _register_scenarios(sub: argparse._SubParsersAction) -> None:
     )
     w.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     w.add_argument("--force", action="store_true", help=force_help)
-    _add_executor(w)
+    _add_executor(w, runs=True)
     _add_mirror(w)
     w.set_defaults(func=_cmd_sweep)
     r = sub.add_parser(

@@ -532,6 +532,23 @@ class SiteDecomposition:
             self._append(out, self.row(S))
         return not short_sets, out
 
+    def start_plan(self, sites: np.ndarray, threads: int | None) -> np.ndarray | None:
+        """A master plan with the site columns ``sites`` (the five site blocks), or None
+        when those break a site row (fleet, budget, locks, lots) or a bound."""
+        k = 5 * self.n
+        lower, upper = self.lower.copy(), self.upper.copy()
+        fixed = np.round(np.asarray(sites, dtype=float))
+        if np.any(fixed < lower[:k] - 1e-9) or np.any(fixed > upper[:k] + 1e-9):
+            return None
+        lower[:k] = upper[:k] = fixed
+        mat = dataclasses.replace(
+            self.master(), lower=lower, upper=upper, integer=np.zeros(len(lower), bool)
+        )
+        info, x, _ = _solve_highs(mat, 10.0, None, threads)
+        if info.solver_status != "Optimal":  # an LP: "Infeasible" when a site row breaks
+            return None
+        return np.r_[fixed, x[k:]]
+
     @staticmethod
     def _append(out: list, row: tuple[np.ndarray, np.ndarray, float] | None) -> None:
         if row is not None:
@@ -545,13 +562,15 @@ class SiteDecomposition:
         threads: int | None,
         max_rounds: int | None = None,
         on_incumbent: Callable[[np.ndarray, float], None] | None = None,
+        start: np.ndarray | None = None,
     ) -> tuple[SolveInfo, np.ndarray | None, dict[str, float]]:
         """Run the loop; returns the info, the best plan (master columns) and counts.
         ``max_rounds`` stops it after that many master solves (deterministic);
         ``on_incumbent(plan, gap)`` sees a new best plan (master columns), with its
         relative gap to the bound proven so far, once it has stood for
         ``_INCUMBENT_POLLS`` polls of the search or a round ends on it (a plan beaten
-        at once is not passed on)."""
+        at once is not passed on); ``start`` (the five site blocks of a plan) is the
+        first incumbent when it keeps the site rows and fits (:meth:`start_plan`)."""
         t0 = time.perf_counter()
         rel = _DEFAULT_GAP if mip_gap is None else float(mip_gap)
         best: np.ndarray | None = None
@@ -559,6 +578,15 @@ class SiteDecomposition:
         rounds = plans = 0
         status_text = "not solved"
         lower_bound = self.separate_lp(time_limit_s / 4, threads)
+        if start is not None:
+            x = self.start_plan(start, threads)
+            if x is not None:
+                fits, rows = self.check(x)
+                self.rows.extend(rows)
+                if fits:
+                    best, upper_bound = x, float(self.cost @ x)
+                fit = "fits" if fits else "does not fit"
+                logger.info("decomposition: the start plan %s (%.6g)", fit, self.cost @ x)
 
         def tolerance(value: float) -> float:
             return max(rel * abs(value), 1e-9 * max(1.0, abs(value)))

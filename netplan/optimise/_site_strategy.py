@@ -41,8 +41,9 @@ class DecompositionStrategy:
     _assign.assign`).
     """
 
-    def __init__(self, max_rounds: int | None = None) -> None:
+    def __init__(self, max_rounds: int | None = None, start: np.ndarray | None = None) -> None:
         self.max_rounds = max_rounds
+        self.start = start  # the site blocks of a plan to start from (solve(start=))
 
     def solve(
         self,
@@ -70,6 +71,7 @@ class DecompositionStrategy:
                 threads,
                 self.max_rounds,
                 on_incumbent=None if spec is None else lambda p, g: spec.offer(_values(dec, p), g),
+                start=self.start,
             )
         except BaseException:
             if spec is not None:

@@ -36,7 +36,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -671,6 +671,7 @@ def with_travel(model: PlacementFormulation, raw: RawSolution) -> tuple[RawSolut
             {"step": k, "annual_cost_gbp": c, "mean_minutes": t}
             for k, (c, t) in enumerate(out.path)
         ],
+        "cost_plan_sites": _plan_sites(model, raw.values),
     }
     new = dataclasses.replace(
         raw,
@@ -681,3 +682,20 @@ def with_travel(model: PlacementFormulation, raw: RawSolution) -> tuple[RawSolut
         travel=None,
     )
     return new, summary
+
+
+def _plan_sites(model: PlacementFormulation, values: np.ndarray) -> list[dict[str, Any]]:
+    """The open sites of a plan (``site_id, static_scanners, mobile_days_per_week``): the
+    cost plan kept beside the travel stage's, e.g. as a sweep's start
+    (``PlacementModel.solve(start=)``)."""
+    off, n = model._off, model.n_sites
+    s = np.round(values[off["s"] : off["s"] + n]).astype(int)
+    m = np.round(values[off["m"] : off["m"] + n]).astype(int)
+    out = []
+    for j in np.flatnonzero((s + m) > 0):
+        sid = model.site_ids[j]
+        sid = sid.item() if isinstance(sid, np.generic) else sid  # plain YAML
+        out.append(
+            {"site_id": sid, "static_scanners": int(s[j]), "mobile_days_per_week": int(m[j])}
+        )
+    return out

@@ -319,6 +319,7 @@ class PlacementModel(PlacementFormulation):
         reassign: bool = True,
         decompose: bool | None = None,
         max_rounds: int | None = None,
+        start: PlacementResult | pd.DataFrame | None = None,
     ) -> PlacementResult:
         """Solve the model and return a frozen :class:`PlacementResult`.
 
@@ -367,6 +368,15 @@ class PlacementModel(PlacementFormulation):
             and proven gap (None: only the gap or the time limit stop it). A count of
             solves, unlike the wall-clock limit, ends at the same plan on a quiet or a busy
             machine, so two runs give one plan.
+        start
+            A plan to start from: a :class:`PlacementResult` (e.g. of the same model with
+            one value changed, as a sweep does) or a table with ``site_id,
+            static_scanners, mobile_days_per_week`` (sites this model lacks are left
+            out). Used by the site decomposition: when the plan keeps this model's rules
+            and fits its demand, it is the first incumbent, so every master prunes by it
+            from the first round. The optimum and its proof are unchanged; among plans of
+            equal cost the one returned may differ from a solve without it. England
+            default, the optimal plan as start: cost stage 3.0 s instead of 7.5 s.
 
         Returns
         -------
@@ -391,6 +401,7 @@ class PlacementModel(PlacementFormulation):
             warm_start,
             reassign=reassign,
             max_rounds=max_rounds,
+            start=None if start is None else self.start_columns(start),
         )
         if self._auto_penalty and self.objective == "cost" and not self._shortfall:
             # try hard coverage first (numerically far easier), fall back to the penalty
@@ -420,11 +431,12 @@ class PlacementModel(PlacementFormulation):
         reassign: bool = True,
         decompose: bool | None = None,
         max_rounds: int | None = None,
+        start: np.ndarray | None = None,
     ) -> PlacementResult:
         """One solve: the first strategy that gives a plan, then the zones' reassignment
         (unless the strategy assigned them itself), then the result."""
         raw: RawSolution | None = None
-        for strategy in self._strategies(name, hard, warm_start, decompose, max_rounds):
+        for strategy in self._strategies(name, hard, warm_start, decompose, max_rounds, start):
             raw = strategy.solve(self, time_limit_s, mip_gap, threads)
             if raw is not None:
                 break
@@ -446,13 +458,39 @@ class PlacementModel(PlacementFormulation):
         warm_start: bool | None,
         decompose: bool | None,
         max_rounds: int | None = None,
+        start: np.ndarray | None = None,
     ) -> list[Strategy[PlacementFormulation]]:
         """The solve strategies to try, in order: the site decomposition where it applies
         (HiGHS only), then the monolithic MIP."""
         out: list[Strategy[PlacementFormulation]] = []
         if name == "highs" and decompose is not False and self._decomposable(hard):
-            out.append(DecompositionStrategy(max_rounds=max_rounds))
+            out.append(DecompositionStrategy(max_rounds=max_rounds, start=start))
         out.append(MonolithicMIP(name, hard=hard, warm_start=warm_start))
+        return out
+
+    def start_columns(self, plan: PlacementResult | pd.DataFrame) -> np.ndarray:
+        """The five site blocks (``y, t, v, s, m``) of a plan given as in ``solve(start=)``.
+
+        Raises
+        ------
+        ValidationError
+            If the table lacks a column or repeats a site.
+        """
+        cols = ["site_id", "static_scanners", "mobile_days_per_week"]
+        table = plan
+        if isinstance(plan, PlacementResult):  # its cost plan when a travel stage followed
+            cost_plan = (plan.travel or {}).get("cost_plan_sites")
+            table = plan.sites if cost_plan is None else pd.DataFrame(cost_plan, columns=cols)
+        check_columns(table, cols, source="start plan")
+        check_unique(table, "site_id", source="start plan")
+        n, out = self.n_sites, np.zeros(5 * self.n_sites)
+        known = table[table["site_id"].isin(list(self._site_pos))]
+        pos = known["site_id"].map(self._site_pos).to_numpy(dtype=np.int64)
+        s = np.round(pd.to_numeric(known["static_scanners"], errors="coerce").fillna(0).to_numpy())
+        m = pd.to_numeric(known["mobile_days_per_week"], errors="coerce").fillna(0).to_numpy()
+        m = np.round(m)
+        for k, value in enumerate(((s + m) > 0, s > 0, m > 0, s, m)):  # SITE_BLOCKS' order
+            out[k * n + pos] = value
         return out
 
     def _decomposable(self, hard: bool) -> bool:

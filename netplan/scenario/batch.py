@@ -5,7 +5,9 @@ A sweep or a comparison is a list of independent runs. :func:`run_scenarios` gro
 cyclotrons and the drive-time reach), builds each group's inputs once in this process
 (:func:`shared_inputs`: road graph, zone demand, candidate sites, cyclotrons and the two
 drive-time tables), and runs the placement and capacity steps of every scenario as one task
-of :func:`netplan.executors.map_tasks`. The results come back as
+of :func:`netplan.executors.map_tasks` (with ``warm_start``, the first scenario of each
+group first, then the others, whose placement starts from the first's plan). The results
+come back as
 :class:`~netplan.scenario.ScenarioResult` in the order given, so
 :func:`netplan.report.write_comparison` writes the same bytes for every executor.
 """
@@ -56,9 +58,23 @@ def shared_inputs(s: Scenario) -> tuple[Any, ...]:
     return tuple(_inputs(lenient, {}))
 
 
-def _run_task(item: tuple[Scenario, str], shared: dict[str, tuple[Any, ...]]) -> ScenarioResult:
-    scenario, key = item
-    return run_scenario(scenario, inputs=shared[key])
+def _run_task(
+    item: tuple[Scenario, str, Any], shared: dict[str, tuple[Any, ...]]
+) -> ScenarioResult:
+    scenario, key, start = item
+    return run_scenario(scenario, inputs=shared[key], start=start)
+
+
+def _plan(result: ScenarioResult) -> Any:
+    """A run's plan as a start for the next runs (``PlacementModel.solve(start=)``): its
+    cost plan when a travel stage followed, else its sites."""
+    import pandas as pd
+
+    cols = ["site_id", "static_scanners", "mobile_days_per_week"]
+    cost_plan = ((result.provenance or {}).get("travel") or {}).get("cost_plan_sites")
+    if cost_plan is not None:
+        return pd.DataFrame(cost_plan, columns=cols)
+    return pd.DataFrame(result.sites[cols])
 
 
 def run_scenarios(
@@ -69,6 +85,7 @@ def run_scenarios(
     workers: int | None = None,
     dask_processes: bool = True,
     on_done: executors.OnDone | None = None,
+    warm_start: bool = False,
 ) -> list[ScenarioResult]:
     """Run every scenario, sharing inputs between those that can, on ``executor``.
 
@@ -78,6 +95,15 @@ def run_scenarios(
         The runs (e.g. :func:`netplan.scenario.sweep_variants`).
     executor, scheduler, workers, dask_processes, on_done
         As :func:`netplan.executors.map_tasks`.
+    warm_start
+        Run the first scenario of each set of shared inputs first and start the others'
+        placement from its plan (``PlacementModel.solve(start=)``): same optima, proven
+        sooner when the plans are close (``benchmarks/bench_warm_start.py``). The start is
+        always the first run's plan, so every executor gives the same results, but among
+        plans of equal cost a run may return another one than on its own (Rutland at 30
+        minutes keeps the 20-minute plan, mean drive 6.6 min, where on its own it gets
+        another of the same cost, 9.1 min). False (default): every run from scratch, all
+        at once, each the same as on its own.
 
     Returns
     -------
@@ -102,14 +128,36 @@ def run_scenarios(
         len(scenarios),
         len(shared),
     )
-    return executors.map_tasks(
-        _run_task,
-        list(zip(scenarios, keys, strict=True)),
-        shared=shared,
-        executor=executor,
-        scheduler=scheduler,
-        workers=workers,
-        dask_processes=dask_processes,
-        labels=[s.name for s in scenarios],
-        on_done=on_done,
-    )
+    n = len(scenarios)
+    lead = sorted({k: i for i, k in reversed(list(enumerate(keys)))}.values())
+    if not warm_start or len(lead) == n:
+        lead = list(range(n))
+    rest = sorted(set(range(n)) - set(lead))
+    out: list[Any] = [None] * n
+    starts: dict[str, Any] = {}
+    for batch in (lead, rest):
+        if not batch:
+            continue
+        done = n - len(batch) if batch is rest else 0
+
+        def report(k: int, _total: int, label: str, done: int = done) -> None:
+            if on_done is not None:
+                on_done(done + k, n, label)
+
+        items = [(scenarios[i], keys[i], starts.get(keys[i])) for i in batch]
+        results = executors.map_tasks(
+            _run_task,
+            items,
+            shared=shared,
+            executor=executor,
+            scheduler=scheduler,
+            workers=workers,
+            dask_processes=dask_processes,
+            labels=[scenarios[i].name for i in batch],
+            on_done=report,
+        )
+        for i, res in zip(batch, results, strict=True):
+            out[i] = res
+            if warm_start:
+                starts.setdefault(keys[i], _plan(res))
+    return out

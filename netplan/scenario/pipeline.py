@@ -67,13 +67,18 @@ _RUN_STEPS = (
 
 
 def run_scenario(
-    scenario: Scenario, *, progress: bool = False, inputs: tuple[Any, ...] | None = None
+    scenario: Scenario,
+    *,
+    progress: bool = False,
+    inputs: tuple[Any, ...] | None = None,
+    start: pd.DataFrame | None = None,
 ) -> ScenarioResult:
     """Run a scenario (see :meth:`Scenario.run`); every step is a public netplan call.
 
     ``inputs`` are steps 1-4 computed beforehand (:func:`netplan.scenario.batch.shared_inputs`
     for scenarios with the same :func:`~netplan.scenario.batch.inputs_key`), so the runs of a
-    sweep build the graph, demand and drive times once."""
+    sweep build the graph, demand and drive times once. ``start`` is a plan to start the
+    placement from (``PlacementModel.solve(start=)``: a sites table, e.g. another run's)."""
     import sys
 
     from tqdm import tqdm
@@ -103,7 +108,7 @@ def run_scenario(
         # 5. placement
         with _step("placement", timings, bar):
             model = _placement_model(s, optimise, od, zone_demand, cands, cyclos, cyc_od)
-            placement = _solve(s, model)
+            placement = _solve(s, model, start)
         # 5b. the weekly rota of the mobile units (re-solves the placement if none exists)
         with _step("rota", timings, bar):
             rota = plan_rota(s, placement, G, cands, lambda limits: _solve(s, _placement_model(
@@ -513,13 +518,14 @@ def _precheck(s: Scenario, zones: Any, od: pd.DataFrame) -> None:
         raise InfeasibleError(msg, "Infeasible")
 
 
-def _solve(s: Scenario, model: Any) -> Any:
+def _solve(s: Scenario, model: Any, start: pd.DataFrame | None = None) -> Any:
     """Solve the placement model with the scenario's solver settings and coverage rule."""
     result = model.solve(
         solver=s.solver.name,
         time_limit_s=s.solver.time_limit_s,
         mip_gap=s.solver.mip_gap,
         max_rounds=s.solver.max_rounds,
+        start=start,
     )
     lost = float(result.totals.get("uncovered_scans_per_year", 0.0) or 0.0)
     if not s.allow_uncovered and lost > 1e-6:
